@@ -1,0 +1,233 @@
+"""The practice quiz: one :class:`Question` per item, and the check the notebook calls.
+
+Right letters are stored as digests so that neither the student notebook nor this module shows them
+in plain text; a question's explanation is shown to the student once their answer is right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from grader.checks.feedback import fail, passed
+
+LETTERS = ("A", "B", "C", "D")
+
+
+def digest(qid: str, letter: str) -> str:
+    """The stored form of a right answer."""
+    return hashlib.sha256(f"course-quiz:{qid}:{letter}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Question:
+    """One multiple-choice question: how to check it and what to tell the student."""
+
+    qid: str
+    topic: str
+    answer_digest: str
+    hint: str
+    explanation: str
+    mistakes: dict[str, str] = field(default_factory=dict)
+    code: dict[str, str] = field(default_factory=dict)
+
+    def is_right(self, letter: str) -> bool:
+        """Whether a normalised letter is the right option."""
+        return digest(self.qid, letter) == self.answer_digest
+
+
+QUESTIONS: dict[str, Question] = {
+    q.qid: q
+    for q in [
+        Question(
+            qid="q1",
+            topic="Purpose of data augmentation",
+            answer_digest="4be461df687a0c0b484f5f4c97411c461dc84e22a0d9c00ed99795d901b989b0",
+            hint="Augmentation changes how each training image looks; it neither removes images "
+            "nor changes the image format for good.",
+            explanation="Augmentation applies random, label-preserving changes (flips, small "
+            "rotations, zooms) to training images as they are fed to the model, so that the model "
+            "sees more varied examples, generalises better and overfits less. It does not shrink "
+            "the data, skip images or convert colours.",
+            mistakes={
+                "A": "Thinks augmentation speeds training up by skipping images.",
+                "B": "Thinks augmentation reduces the size of the training set.",
+                "D": "Confuses augmentation with a fixed preprocessing step such as grayscale.",
+            },
+        ),
+        Question(
+            qid="q2",
+            topic="Adding a random horizontal flip",
+            answer_digest="c0e632049f1f227ed7dddd326fe63822e7821b7effad7625bab28e6a861554fb",
+            hint="The question asks for a horizontal flip. Check the class name against "
+            "`tf.keras.layers`, and check what each mode string really does (run the try-it cell).",
+            explanation="`RandomFlip('horizontal')` is the layer and mode asked for. "
+            "`FlipRandom` does not exist (AttributeError). `RandomFlip(mode='vertical')` is valid "
+            "Keras (`mode` is the real keyword) but flips top to bottom, not left to right. "
+            "`RandomFlip('diagonal')` is the trap: Keras 3 accepts the unknown mode without any "
+            "error and then never flips, so a typo silently turns augmentation off.",
+            mistakes={
+                "B": "Misremembers the layer's name (FlipRandom does not exist).",
+                "C": "Picks a valid layer that flips the wrong axis (vertical, not horizontal).",
+                "D": "Trusts that an invalid mode would raise; 'diagonal' silently never flips.",
+            },
+            code={
+                "A": "tf.keras.Sequential([tf.keras.layers.RandomFlip('horizontal')])",
+                "B": "tf.keras.Sequential([tf.keras.layers.FlipRandom('horizontal')])",
+                "C": "tf.keras.Sequential([tf.keras.layers.RandomFlip(mode='vertical')])",
+                "D": "tf.keras.Sequential([tf.keras.layers.RandomFlip('diagonal')])",
+            },
+        ),
+        Question(
+            qid="q3",
+            topic="Output shape of augmentation layers",
+            answer_digest="2224b914053691db134dbd109647d8b5cfaa53c0c44e8848051fb8c6854bef97",
+            hint="Flip and rotation move pixels around inside the image; ask what happens to the "
+            "batch axis, the height and width, and the channels.",
+            explanation="Input `(1, 128, 128, 3)` is a batch of one 128×128 RGB image. RandomFlip "
+            "and RandomRotation move pixels inside the frame (rotation fills the corners, by "
+            "default by reflection) and never resize, drop the batch axis or drop channels, so "
+            "the output is `(1, 128, 128, 3)`, in training and in inference alike.",
+            mistakes={
+                "B": "Forgets the batch axis.",
+                "C": "Thinks rotation enlarges the image to fit the corners.",
+                "D": "Thinks augmentation drops the colour channels.",
+            },
+            code={
+                "A": "aug = tf.keras.Sequential([\n"
+                "  tf.keras.layers.RandomFlip('horizontal'),\n"
+                "  tf.keras.layers.RandomRotation(0.1)\n"
+                "])\n"
+                "input_image = tf.random.uniform([1, 128, 128, 3])\n"
+                "output_image = aug(input_image)\n"
+                "print(output_image.shape)",
+            },
+        ),
+        Question(
+            qid="q4",
+            topic="Arguments of RandomRotation",
+            answer_digest="3fcc404fc90a64f84f181cdbbab14bbb00f8d98843ad9159d4fff97d9ad2e65c",
+            hint="Look at the signature: `RandomRotation(factor, fill_mode='reflect', ...)`. "
+            "Where does the second positional number go?",
+            explanation="`RandomRotation(0.2, 0.3)` passes 0.3 as the second positional argument, "
+            "which is `fill_mode`, so Keras raises `NotImplementedError: Unknown fill_mode 0.3`. "
+            "A range of rotation is one tuple: `RandomRotation((0.2, 0.3))`. RandomFlip accepts "
+            "'horizontal', Sequential holds augmentation layers, and no input shape is needed.",
+            mistakes={
+                "A": "Thinks a Sequential model needs an input shape before it is called.",
+                "B": "Thinks 'horizontal' is not a valid RandomFlip mode.",
+                "C": "Thinks augmentation layers cannot go in a Sequential model.",
+            },
+            code={
+                "D": "aug = tf.keras.Sequential([\n"
+                "  tf.keras.layers.RandomFlip('horizontal'),\n"
+                "  tf.keras.layers.RandomRotation(0.2, 0.3)\n"
+                "])",
+                "fix": "aug = tf.keras.Sequential([\n"
+                "  tf.keras.layers.RandomFlip('horizontal'),\n"
+                "  tf.keras.layers.RandomRotation((0.2, 0.3))\n"
+                "])",
+            },
+        ),
+        Question(
+            qid="q5",
+            topic="Building the flip + rotation + zoom pipeline",
+            answer_digest="a6ff4bef951ed79d41b9cfb02b5c6bbe0f9482a5ee33784161786b2f40d5de2a",
+            hint="Rotation factors are fractions of a full turn (1.0 = 360°), zoom factors are "
+            "fractions of the image size, and both must lie within about ±1.",
+            explanation="`RandomRotation(0.2)` rotates by up to ±20% of a full turn (±72°) and "
+            "`RandomZoom(0.1)` zooms in or out by up to 10%. A's `RandomZoom((0.1, 0.2))` is valid "
+            "but only zooms out, by 10–20% (a positive factor zooms out). C's `RandomRotation(0.02)` "
+            "is only ±7.2° and `RandomZoom(10)` raises ValueError. D flips the wrong axis and "
+            "`RandomRotation(20)` raises ValueError: the factor is not in degrees.",
+            mistakes={
+                "A": "Reads a (min, max) zoom range as 'zoom by 10%'; it only zooms out, 10–20%.",
+                "C": "Uses percent-style numbers: RandomZoom(10) is out of range.",
+                "D": "Gives rotation in degrees and flips the wrong axis.",
+            },
+            code={
+                "A": "tf.keras.Sequential([ tf.keras.layers.RandomFlip('horizontal'), "
+                "tf.keras.layers.RandomRotation(0.2), tf.keras.layers.RandomZoom((0.1, 0.2)) ])",
+                "B": "tf.keras.Sequential([ tf.keras.layers.RandomFlip('horizontal'), "
+                "tf.keras.layers.RandomRotation(0.2), tf.keras.layers.RandomZoom(0.1) ])",
+                "C": "tf.keras.Sequential([ tf.keras.layers.RandomFlip('horizontal'), "
+                "tf.keras.layers.RandomRotation(0.02), tf.keras.layers.RandomZoom(10) ])",
+                "D": "tf.keras.Sequential([ tf.keras.layers.RandomFlip('vertical'), "
+                "tf.keras.layers.RandomRotation(20), tf.keras.layers.RandomZoom((0.1, 0.1)) ])",
+            },
+        ),
+        Question(
+            qid="q6",
+            topic="Self check: accuracy vs recall on rare fraud",
+            answer_digest="4e5a83a3c2a49c23339d37bf3fce95a4c246a06415b3e2cf38f804a65f5143e1",
+            hint="If only 2% of transactions are fraud, what accuracy does a model get that never "
+            "flags anything? Which number tells you how many frauds are caught?",
+            explanation="No. Recall on fraud is 12%: the model misses 88 of every 100 frauds. "
+            "Accuracy is dominated by the many legitimate transactions (a model that never flags "
+            "fraud scores about 98% when 2% are fraud), so it hides the failure: the accuracy "
+            "paradox. For fraud, recall on the positive class (with precision beside it) decides.",
+            mistakes={
+                "A": "Trusts accuracy on imbalanced data (the accuracy paradox).",
+                "C": "Thinks high precision makes up for missing most positive cases.",
+                "D": "Reads high accuracy as overfitting; only training vs validation shows that.",
+            },
+        ),
+    ]
+}
+
+
+def normalize(qid: str, answer: object) -> str:
+    """The answer as one of A–D; ``"c"`` and ``" C "`` count as ``"C"``.
+
+    Anything else fails with a message that says what is expected. Only a plain ``str`` is
+    accepted: an object that merely claims to equal a letter is not an answer.
+    """
+    __tracebackhide__ = True
+    example = f'{qid} = "B"'
+    if answer is None or answer is Ellipsis:
+        fail(f"{qid} is not answered yet: set it to one letter in quotes, e.g. {example}.")
+    if type(answer) is not str:
+        fail(
+            f"{qid} must be a letter in quotes (a str), e.g. {example}; "
+            f"got {answer!r} of type {type(answer).__name__}."
+        )
+    letter = str.upper(str.strip(answer))
+    if letter not in LETTERS:
+        fail(f"{qid} must be one of A, B, C or D, e.g. {example}; got {answer!r}.")
+    return letter
+
+
+def is_right(qid: str, answer: object) -> bool:
+    """Whether ``answer`` is the right option (False for anything that is not a valid letter)."""
+    try:
+        letter = normalize(qid, answer)
+    except AssertionError:
+        return False
+    return QUESTIONS[qid].is_right(letter)
+
+
+def check(qid: str, answer: object) -> None:
+    """Immediate feedback: the explanation when right; otherwise the hint, and a failure."""
+    __tracebackhide__ = True
+    question = QUESTIONS[qid]
+    letter = normalize(qid, answer)
+    if not question.is_right(letter):
+        fail(f"{qid} = {letter!r} is not right yet. Hint: {question.hint}")
+    mistakes = "".join(f"\n  - {text}" for text in question.mistakes.values())
+    passed(f"{qid} = {letter!r} is right.\n\nWhy: {question.explanation}\n\nCommon mistakes:{mistakes}")
+
+
+def summary(namespace: dict[str, object]) -> int:
+    """Print, per question, whether the answer in ``namespace`` is right; return how many are."""
+    right = 0
+    for qid, question in QUESTIONS.items():
+        answer = namespace.get(qid)
+        if answer is None:
+            status = "· not answered"
+        elif is_right(qid, answer):
+            status, right = "✅ right", right + 1
+        else:
+            status = "❌ not right yet"
+        print(f"{qid}  {status:18} {question.topic}")
+    print(f"\n{right} of {len(QUESTIONS)} questions right.")
+    return right

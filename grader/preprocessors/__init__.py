@@ -1,0 +1,7 @@
+"""nbgrader preprocessors of the course, one per module (registered in ``nbgrader_config.py``)."""
+
+from grader.preprocessors.apply_points import ApplyPoints
+from grader.preprocessors.colab_cells import ColabCells
+from grader.preprocessors.next_lesson import NextLessonLink
+
+__all__ = ["ApplyPoints", "ColabCells", "NextLessonLink"]

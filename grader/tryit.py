@@ -1,0 +1,102 @@
+"""Run the quiz's code options in the real runtime and say what each one really does."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.checks.quiz import QUESTIONS
+
+FLIP_TRIALS = 16
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running one code option did: the error it raised, or its value and printed text."""
+
+    error: str | None = None
+    message: str = ""
+    value: Any = None
+    printed: str = ""
+
+
+def run(code: str) -> Outcome:
+    """Execute ``code`` with ``tf`` imported; its value is the expression's, or the ``aug`` it builds."""
+    import tensorflow as tf
+
+    namespace: dict[str, Any] = {"tf": tf}
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            try:
+                value = eval(compile(code, "<option>", "eval"), namespace)  # noqa: S307
+            except SyntaxError:
+                exec(compile(code, "<option>", "exec"), namespace)  # noqa: S102
+                value = namespace.get("aug")
+    except Exception as error:  # noqa: BLE001 (the point is to show which error a line raises)
+        return Outcome(error=type(error).__name__, message=str(error), printed=out.getvalue())
+    return Outcome(value=value, printed=out.getvalue())
+
+
+def test_image() -> np.ndarray:
+    """A small batch of asymmetric images, so that every flip is visible."""
+    return np.arange(2 * 6 * 6 * 1, dtype="float32").reshape(2, 6, 6, 1)
+
+
+def flips_seen(model: Any, trials: int = FLIP_TRIALS) -> frozenset[str]:
+    """The flips ``model`` made over several training-mode calls: 'none', 'horizontal', 'vertical'."""
+    images = test_image()
+    seen = set()
+    for _ in range(trials):
+        out = np.asarray(model(images, training=True))
+        for got, image in zip(out, images, strict=True):
+            candidates = {
+                "none": image,
+                "horizontal": image[:, ::-1],
+                "vertical": image[::-1],
+                "both": image[::-1, ::-1],
+            }
+            seen.update(name for name, want in candidates.items() if np.array_equal(got, want))
+    return frozenset(seen)
+
+
+def describe_layer(layer: Any) -> str:
+    """One layer's configuration in plain words (rotation in degrees, zoom direction)."""
+    name = type(layer).__name__
+    if name == "RandomFlip":
+        return f"RandomFlip(mode={layer.mode!r})"
+    if name == "RandomRotation":
+        low, high = (360 * f for f in layer.factor)
+        return f"RandomRotation: turns by {low:+.1f}° to {high:+.1f}°"
+    if name == "RandomZoom":
+        factor = layer.height_factor
+        low, high = factor if isinstance(factor, tuple | list) else (-factor, factor)
+        return f"RandomZoom: size change {low:+.0%} to {high:+.0%} (positive zooms out)"
+    return name
+
+
+def describe(outcome: Outcome) -> str:
+    """A one-line account of an outcome for the student."""
+    if outcome.error:
+        return f"raises {outcome.error}: {outcome.message}"
+    if outcome.printed:
+        return f"prints {outcome.printed.strip()}"
+    layers = getattr(outcome.value, "layers", [])
+    parts = [describe_layer(layer) for layer in layers]
+    if layers and all(type(layer).__name__ == "RandomFlip" for layer in layers):
+        seen = flips_seen(outcome.value) - {"none"}
+        parts.append(f"flips seen in {FLIP_TRIALS} calls: {', '.join(sorted(seen)) or 'none'}")
+    return "; ".join(parts) or f"returns {outcome.value!r}"
+
+
+def try_options(qid: str) -> dict[str, Outcome]:
+    """Run every code option of a question, print what each does, and return the outcomes."""
+    outcomes = {}
+    for label, code in QUESTIONS[qid].code.items():
+        outcomes[label] = outcome = run(code)
+        print(f"{label}: {code}\n   → {describe(outcome)}\n")
+    return outcomes
