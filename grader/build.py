@@ -9,12 +9,13 @@ from pathlib import Path
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
+from grader.errors import CourseError
 from grader.manifest import Course
 from grader.nbconfig import course_config, venv_on_path
 from grader.readme import render_readme
 
 
-class BuildError(Exception):
+class BuildError(CourseError):
     """A lesson that nbgrader could not turn into a student notebook."""
 
 
@@ -26,6 +27,7 @@ def generate(root: Path, course: Course, release: Path, *, database: bool = Fals
     config.SaveCells.enabled = database
     if database:
         venv_on_path()
+        release.mkdir(parents=True, exist_ok=True)
         config.CourseDirectory.db_url = f"sqlite:///{release / 'gradebook.db'}"
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     for lesson in course.lessons:
@@ -33,7 +35,8 @@ def generate(root: Path, course: Course, release: Path, *, database: bool = Fals
             raise BuildError(f"{lesson.id}: no solution notebook at solutions/{lesson.notebook}.")
         result = api.generate_assignment(lesson.id, force=True, create=database)
         if not result["success"]:
-            raise BuildError(f"{lesson.id}: nbgrader could not generate it.\n{result.get('log', '')}")
+            errors = [line for line in result.get("log", "").splitlines() if "Error" in line]
+            raise BuildError(f"{lesson.id}: nbgrader could not generate it: {' '.join(errors[-2:])}")
 
 
 def build(root: Path, course: Course) -> list[Path]:

@@ -8,10 +8,12 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from grader.errors import CourseError
+
 MANIFEST = "course.yml"
 
 
-class ManifestError(Exception):
+class ManifestError(CourseError):
     """A manifest that cannot be used; the message is one paragraph for a person."""
 
 

@@ -13,7 +13,6 @@ from grader.manifest import Course, find_root, load_course
 from grader.preprocessors import ApplyPoints, ColabCells, NextLessonLink
 
 
-
 def course_config(root: Path | None = None, course: Course | None = None) -> Config:
     """The nbgrader Config of this course: folders, our preprocessors, their settings."""
     root = root or find_root()

@@ -1,0 +1,87 @@
+"""The command line: one verb per sub-command, each a thin layer over its module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.errors import CourseError
+from grader.manifest import find_root, load_course
+
+
+def _build(args: argparse.Namespace) -> int:
+    from grader.build import build, check
+
+    root = find_root()
+    course = load_course(root)
+    if args.check:
+        problems = check(root, course)
+        for problem in problems:
+            print(f"out of date: {problem}")
+        if problems:
+            print("Run `python -m grader build` and commit the result.")
+            return 1
+        print(f"notebooks/ and README.md match solutions/ and course.yml ({len(course.lessons)} lessons).")
+        return 0
+    for path in build(root, course):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from grader.validate import validate_course
+
+    root = find_root()
+    course = load_course(root)
+    for lesson_id in args.lessons:
+        course.lesson(lesson_id)
+    problems = validate_course(root, course, args.lessons or None)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print("Every solution passes all its tests; every student version passes none.")
+    return 1 if problems else 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from grader.grade import grade
+
+    root = find_root()
+    results = grade(root, load_course(root), Path(args.submissions), Path(args.out), args.workers)
+    for r in results:
+        note = f"  ({r.reason})" if r.reason else ""
+        print(f"{r.lesson:28} {r.student:20} {r.score:5g} / {r.max_score:g}  {r.status}{note}")
+    print(f"\nGrades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m grader``."""
+    main = argparse.ArgumentParser(
+        prog="python -m grader",
+        description="Build, validate and grade the course's notebooks.",
+    )
+    verbs = main.add_subparsers(dest="verb", required=True, metavar="VERB")
+    build = verbs.add_parser("build", help="generate notebooks/ and the README table from solutions/")
+    build.add_argument("--check", action="store_true", help="fail if the committed files differ")
+    build.set_defaults(run=_build)
+    validate = verbs.add_parser("validate", help="solutions pass all tests; student versions none")
+    validate.add_argument("lessons", nargs="*", metavar="LESSON", help="lesson ids (default: all)")
+    validate.set_defaults(run=_validate)
+    grade = verbs.add_parser("grade", help="autograde submissions; write grades and feedback")
+    grade.add_argument("submissions", metavar="SUBMISSIONS", help="a folder or zip of notebooks")
+    grade.add_argument("--out", default="reports", help="report folder (default: reports/)")
+    grade.add_argument("--workers", type=int, default=None, help="parallel graders (default: cores)")
+    grade.set_defaults(run=_grade)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one verb; a problem with the input is one clear message and a non-zero exit."""
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CourseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
