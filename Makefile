@@ -1,0 +1,41 @@
+# Self-installing targets: each one creates or updates .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install grade test lab build check bench lint
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[cpu,instructor,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## grade: build the student notebooks, then grade the bundled sample submissions into reports/
+grade: $(STAMP)
+	$(BIN)/python -m grader build
+	$(BIN)/python -m grader grade examples/submissions --out reports
+
+## test: the whole test suite (what CI runs)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## lab: open JupyterLab on the student notebooks
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+## build / check: regenerate notebooks/ and the README table, or verify they are up to date
+build: $(STAMP)
+	$(BIN)/python -m grader build
+
+check: $(STAMP)
+	$(BIN)/python -m grader build --check
+	$(BIN)/ruff check grader tests benchmarks examples
+
+## bench: the performance measurements quoted in the README
+bench: $(STAMP)
+	$(BIN)/python benchmarks/pipeline.py
