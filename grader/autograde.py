@@ -11,11 +11,15 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps.api import NbGraderAPI
+from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
 
 from grader.collect import Submission
+from grader.doctor import diagnose
 from grader.manifest import load_course
 from grader.nbconfig import course_config, venv_on_path
+from grader.preprocessors import ResilientExecute
 from grader.results import QuestionResult, Result, file_digest
 
 CELL_TIMEOUT = 120
@@ -31,6 +35,7 @@ class Job:
     gradebook: Path
     work: Path
     max_score: float
+    cell_timeout: int = CELL_TIMEOUT
 
 
 def _feedback(cell: nbformat.NotebookNode) -> str:
@@ -40,8 +45,10 @@ def _feedback(cell: nbformat.NotebookNode) -> str:
             name, value = output.ename, output.evalue.strip()
             if name in ("CheckFailed", "AssertionError"):
                 return value or "A hidden test of this question did not pass."
-            if name in ("CellTimeoutError", "DeadKernelError"):
-                return f"The cell did not finish within {CELL_TIMEOUT} s."
+            if name == "CellTimeoutError":
+                return "The cell did not finish in the time allowed (an endless loop?)."
+            if name == "DeadKernelError":
+                return value
             return f"The test raised {name}: {value}"[:MAX_FEEDBACK]
         if output.output_type == "stream" and output.name == "stderr":
             first = output.text.strip().splitlines()[0] if output.text.strip() else ""
@@ -102,7 +109,10 @@ def grade_job(job: Job) -> Result:
     shutil.rmtree(unit, ignore_errors=True)
     target = unit / "submitted" / sub.student / sub.lesson / f"{sub.lesson}.ipynb"
     target.parent.mkdir(parents=True)
-    shutil.copyfile(sub.path, target)
+    diagnosis = diagnose(sub.path, job.gradebook.parent / sub.lesson / f"{sub.lesson}.ipynb")
+    if diagnosis.notebook is None:
+        return failed(job, diagnosis.problem, status="invalid")
+    nbformat.write(diagnosis.notebook, target)
     stamp = sub.path.parent / "timestamp.txt"
     if stamp.is_file():
         shutil.copyfile(stamp, target.parent / "timestamp.txt")
@@ -113,7 +123,11 @@ def grade_job(job: Job) -> Result:
     config.CourseDirectory.root = str(unit)
     config.CourseDirectory.source_directory = str(job.root / "solutions")
     config.CourseDirectory.db_url = db_url
-    config.Execute.timeout = CELL_TIMEOUT
+    config.Execute.timeout = job.cell_timeout
+    config.Autograde.autograde_preprocessors = [
+        ResilientExecute if pp is Execute else pp
+        for pp in Autograde.class_traits()["autograde_preprocessors"].default()
+    ]
     venv_on_path()
     warnings.filterwarnings("ignore", module="nbgrader|sqlalchemy")
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
@@ -121,7 +135,7 @@ def grade_job(job: Job) -> Result:
     autograded = unit / "autograded" / sub.student / sub.lesson / f"{sub.lesson}.ipynb"
     if outcome["success"] and autograded.is_file():
         try:
-            return _read_grades(db_url, job, autograded)
+            return _read_grades(db_url, job, autograded).model_copy(update={"notes": diagnosis.repairs})
         except MissingEntry:
             pass
     return failed(job, _reason(outcome.get("log", "")))
@@ -145,3 +159,23 @@ def failed(job: Job, reason: str, status: str = "failed") -> Result:
         reason=reason,
         max_score=job.max_score,
     )
+
+
+def main() -> None:
+    """``python -m grader.autograde``: read a job as JSON on stdin, write its Result as JSON."""
+    import json
+    import sys
+
+    from grader.collect import Submission
+
+    data = json.loads(sys.stdin.read())
+    sub = Submission(**{k: data["submission"][k] for k in ("student", "lesson", "problem")},
+                     path=Path(data["submission"]["path"]))
+    job = Job(sub, Path(data["root"]), Path(data["gradebook"]), Path(data["work"]),
+              float(data["max_score"]), int(data["cell_timeout"]))
+    result = grade_job(job)
+    Path(data["result"]).write_text(result.model_dump_json(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -45,10 +46,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.grade import grade
+    from grader.grade import Options, grade
+    from grader.sandbox import Limits
 
     root = find_root()
-    results = grade(root, load_course(root), Path(args.submissions), Path(args.out), args.workers)
+    limits = Limits(notebook_timeout=args.notebook_timeout, memory_bytes=int(args.memory * 2**30))
+    options = Options(args.workers, args.timeout, limits, args.scheduler)
+    results = grade(root, load_course(root), Path(args.submissions), Path(args.out), options)
     for r in results:
         note = f"  ({r.reason})" if r.reason else ""
         print(f"{r.lesson:28} {r.student:20} {r.score:5g} / {r.max_score:g}  {r.status}{note}")
@@ -72,7 +76,12 @@ def parser() -> argparse.ArgumentParser:
     grade = verbs.add_parser("grade", help="autograde submissions; write grades and feedback")
     grade.add_argument("submissions", metavar="SUBMISSIONS", help="a folder or zip of notebooks")
     grade.add_argument("--out", default="reports", help="report folder (default: reports/)")
-    grade.add_argument("--workers", type=int, default=None, help="parallel graders (default: cores)")
+    add = grade.add_argument
+    add("--workers", type=int, default=os.cpu_count() or 1, help="parallel graders (default: cores)")
+    add("--timeout", type=int, default=120, help="seconds per cell (default: 120)")
+    add("--notebook-timeout", type=int, default=900, help="seconds per notebook (default: 900)")
+    add("--memory", type=float, default=6, help="GiB of memory per submission (default: 6)")
+    add("--scheduler", default=None, help="a Dask scheduler address (tcp://host:port): grade on it")
     grade.set_defaults(run=_grade)
     return main
 

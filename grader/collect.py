@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.doctor import read_submission
 from grader.errors import CourseError
 from grader.manifest import Course
 
@@ -80,12 +81,9 @@ def identify(path: Path, relative: Path, signatures: dict[str, set[str]]) -> Sub
     lesson_ids = list(signatures)
     student = _student_of(relative, lesson_ids)
     named = _named_lesson(relative, lesson_ids)
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return Submission(student, named, path, f"not valid JSON, so not a notebook ({error})")
-    if not isinstance(notebook, dict) or "cells" not in notebook:
-        return Submission(student, named, path, "valid JSON but not a Jupyter notebook (no cells)")
+    notebook, _, problem = read_submission(path)
+    if notebook is None:
+        return Submission(student, named, path, problem)
     return Submission(student, _match(cell_keys(notebook), signatures) or named, path)
 
 

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook
 from tqdm import tqdm
 
-from grader.autograde import Job, failed, grade_job
+from grader.autograde import CELL_TIMEOUT, Job, failed
 from grader.build import generate
 from grader.collect import Submission, collect, lesson_signatures
 from grader.manifest import Course
 from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
+from grader.sandbox import Limits, run_isolated
 
 
 def prepare_gradebook(root: Path, course: Course, work: Path) -> tuple[Path, dict[str, float]]:
@@ -40,25 +41,53 @@ def _pending(subs: list[Submission], out: Path) -> tuple[list[Submission], list[
     return todo, done
 
 
-def _run(jobs: list[Job], workers: int, out: Path) -> list[Result]:
-    results = []
-    bar = tqdm(total=len(jobs), desc="Grading", unit="notebook", disable=not jobs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(grade_job, job): job for job in jobs}
+@dataclass(frozen=True)
+class Options:
+    """How to grade: parallelism, limits, and where to run."""
+
+    workers: int = os.cpu_count() or 1
+    cell_timeout: int = CELL_TIMEOUT
+    limits: Limits = field(default_factory=Limits)
+    scheduler: str | None = None
+
+
+def _futures(jobs: list[Job], options: Options, read_only: tuple[Path, ...]):
+    """Submit every job; yield (job, result) as each finishes, locally or on a Dask cluster."""
+    if options.scheduler:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        with Client(options.scheduler) as client:
+            futures = {client.submit(run_isolated, j, options.limits, read_only, pure=False): j for j in jobs}
+            for future in dask_completed(futures):
+                yield futures[future], future
+        return
+    with ThreadPoolExecutor(max_workers=options.workers) as pool:
+        futures = {pool.submit(run_isolated, job, options.limits, read_only): job for job in jobs}
         for future in as_completed(futures):
+            yield futures[future], future
+
+
+def _run(jobs: list[Job], options: Options, out: Path, read_only: tuple[Path, ...]) -> list[Result]:
+    results = []
+    with tqdm(total=len(jobs), desc="Grading", unit="notebook", disable=not jobs) as bar:
+        for job, future in _futures(jobs, options, read_only):
             try:
                 result = future.result()
             except Exception as error:
-                result = failed(futures[future], f"grading crashed: {type(error).__name__}: {error}")
+                result = failed(job, f"grading crashed: {type(error).__name__}: {error}")
             result.save(out)
             results.append(result)
             bar.update()
-    bar.close()
     return results
 
 
-def grade(root: Path, course: Course, source: Path, out: Path, workers: int | None = None) -> list[Result]:
+def grade(
+    root: Path, course: Course, source: Path, out: Path, options: Options | None = None
+) -> list[Result]:
     """Grade every submission under ``source``; results, grades.csv and feedback go to ``out``."""
+    options = options or Options()
+    source, out = source.resolve(), out.resolve()
     signatures = lesson_signatures(root, course)
     subs = collect(source, signatures)
     todo, results = _pending(subs, out)
@@ -67,7 +96,8 @@ def grade(root: Path, course: Course, source: Path, out: Path, workers: int | No
         gradebook, max_scores = prepare_gradebook(root, course, work)
         jobs = []
         for sub in todo:
-            job = Job(sub, root, gradebook, work / "units", max_scores.get(sub.lesson or "", 0.0))
+            max_score = max_scores.get(sub.lesson or "", 0.0)
+            job = Job(sub, root, gradebook, work / "units", max_score, options.cell_timeout)
             if sub.problem or not sub.lesson:
                 reason = sub.problem or "not a notebook of this course: no cell matches any lesson"
                 result = failed(job, reason, status="invalid")
@@ -75,6 +105,7 @@ def grade(root: Path, course: Course, source: Path, out: Path, workers: int | No
                 results.append(result)
             else:
                 jobs.append(job)
-        results += _run(jobs, workers or os.cpu_count() or 1, out)
+        read_only = (root, out, source, gradebook.parent)
+        results += _run(jobs, options, out, read_only)
     write_reports(course, results, out)
     return sorted(results, key=lambda r: (r.lesson, r.student))

@@ -35,6 +35,7 @@ class Result(BaseModel):
     score: float = 0.0
     max_score: float = 0.0
     timestamp: str = ""
+    notes: list[str] = []
     answers: dict[str, str] = {}
     questions: list[QuestionResult] = []
 

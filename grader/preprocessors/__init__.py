@@ -3,5 +3,6 @@
 from grader.preprocessors.apply_points import ApplyPoints
 from grader.preprocessors.colab_cells import ColabCells
 from grader.preprocessors.next_lesson import NextLessonLink
+from grader.preprocessors.resilient_execute import ResilientExecute
 
-__all__ = ["ApplyPoints", "ColabCells", "NextLessonLink"]
+__all__ = ["ApplyPoints", "ColabCells", "NextLessonLink", "ResilientExecute"]
