@@ -60,6 +60,34 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from grader.collect import identify, lesson_signatures
+    from grader.doctor import diagnose
+
+    root = find_root()
+    course = load_course(root)
+    path = Path(args.notebook)
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return 2
+    found = identify(path, Path(path.name), lesson_signatures(root, course))
+    if found.problem or not found.lesson:
+        print(f"✗ {path}: {found.problem or 'no cell matches any lesson of this course'}")
+        return 1
+    lesson = course.lesson(found.lesson)
+    diagnosis = diagnose(path, root / "notebooks" / lesson.notebook)
+    print(f"{path}: lesson {lesson.id} ({lesson.title})")
+    for note in diagnosis.repairs or ["nothing to repair: it will be graded as it is"]:
+        print(f"  - {note}")
+    if args.write and diagnosis.notebook is not None:
+        target = path.with_name(f"{lesson.id}.repaired.ipynb")
+        nbformat.write(diagnosis.notebook, target)
+        print(f"wrote {target}: the notebook as it will be graded")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m grader``."""
     main = argparse.ArgumentParser(
@@ -83,6 +111,10 @@ def parser() -> argparse.ArgumentParser:
     add("--memory", type=float, default=6, help="GiB of memory per submission (default: 6)")
     add("--scheduler", default=None, help="a Dask scheduler address (tcp://host:port): grade on it")
     grade.set_defaults(run=_grade)
+    doctor = verbs.add_parser("doctor", help="check a notebook before handing it in; show repairs")
+    doctor.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to check")
+    doctor.add_argument("--write", action="store_true", help="also write the repaired notebook beside it")
+    doctor.set_defaults(run=_doctor)
     return main
 
 

@@ -18,6 +18,8 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat import NotebookNode
 
+from grader.tamper import findings, provided_names, voided
+
 
 @dataclass
 class Diagnosis:
@@ -130,7 +132,8 @@ def rebuild(submission: NotebookNode, release: NotebookNode) -> tuple[NotebookNo
         cells.append(cell)
     cells[-1:-1] = [_plain(extra) for extra in extras[None]]
     rebuilt = nbformat.from_dict({**release, "cells": cells})
-    return rebuilt, repairs + _changes(submission, release)
+    given_ids = {c.get("id") for c in release.cells if not _nbgrader(c).get("solution")}
+    return rebuilt, repairs + _changes(submission, release) + _void_tampering(rebuilt, given_ids)
 
 
 def _plain(cell: NotebookNode) -> NotebookNode:
@@ -140,7 +143,9 @@ def _plain(cell: NotebookNode) -> NotebookNode:
 
 def _changes(submission: NotebookNode, release: NotebookNode) -> list[str]:
     """What the student changed in cells that grading restores, said plainly."""
-    theirs = {c.get("id"): c for c in submission.cells}
+    by_id = {c.get("id"): c for c in submission.cells if c.get("id")}
+    by_grade = {_nbgrader(c).get("grade_id"): c for c in submission.cells if _nbgrader(c).get("grade_id")}
+    by_source = {c.source.strip(): c for c in submission.cells}
     notes = []
     if not any(_nbgrader(c) for c in submission.cells):
         notes.append("the notebook had lost its nbgrader metadata; answers were matched by content")
@@ -148,13 +153,29 @@ def _changes(submission: NotebookNode, release: NotebookNode) -> list[str]:
         info = _nbgrader(cell)
         if not info.get("grade"):
             continue
-        mine = theirs.get(cell.get("id"))
+        grade_id = info["grade_id"]
+        mine = by_id.get(cell.get("id")) or by_grade.get(grade_id) or by_source.get(cell.source.strip())
         if mine is None:
             notes.append(f"test cell {info['grade_id']} was missing; the original was restored")
         elif mine.source.strip() != cell.source.strip():
             notes.append(f"test cell {info['grade_id']} was edited; the original was restored")
         elif _nbgrader(mine).get("points", info.get("points")) != info.get("points"):
             notes.append(f"points of {info['grade_id']} were edited; the original was restored")
+    return notes
+
+
+def _void_tampering(notebook: NotebookNode, given_ids: set[str]) -> list[str]:
+    """Replace the student's cells (answers, extras) that patch the grading code; say which and why."""
+    mine = [c for c in notebook.cells if c.cell_type == "code" and c.get("id") not in given_ids]
+    given = [c.source for c in notebook.cells if c.cell_type == "code" and c.get("id") in given_ids]
+    protected = provided_names(given)
+    notes = []
+    for cell in mine:
+        reasons = findings(cell.source, protected)
+        if reasons:
+            name = _nbgrader(cell).get("grade_id", "an extra cell")
+            notes.append(f"{name} was not run: it reaches into the grading code ({'; '.join(reasons)})")
+            cell.source = voided(reasons)
     return notes
 
 

@@ -1,12 +1,15 @@
-"""Write what grading found: grades.csv (nbgrader's columns) and one feedback page per submission."""
+"""Write what grading found: grades.csv (nbgrader's columns), a class report, feedback pages."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import io
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from grader.analysis import items
 from grader.manifest import Course
 from grader.results import Result
 
@@ -49,9 +52,49 @@ def write_feedback(course: Course, result: Result, out: Path) -> Path:
     return path
 
 
+def score_plot(results: list[Result], max_score: float) -> str:
+    """A histogram of scores, as base64 PNG for the class report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 2.6))
+    axes.hist([r.score for r in results], bins=int(max_score) + 1, range=(-0.5, max_score + 0.5),
+              color="#3b7dd8", edgecolor="white")
+    axes.set_xlabel("score")
+    axes.set_ylabel("students")
+    axes.set_title(f"Scores (out of {max_score:g})")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_class_report(course: Course, results: list[Result], out: Path) -> Path:
+    """index.html: score distributions, item analysis, and the submissions that need a look."""
+    lessons = [lesson.id for lesson in course.lessons if any(r.lesson == lesson.id for r in results)]
+    by_lesson = {lid: [r for r in results if r.lesson == lid] for lid in lessons}
+    all_items = items(results)
+    page = _templates.get_template("class_report.html.j2").render(
+        course=course,
+        results=results,
+        graded=sum(r.status == "graded" for r in results),
+        problems=[r for r in results if r.status != "graded" or r.notes],
+        titles={lesson.id: lesson.title for lesson in course.lessons},
+        plots={lid: score_plot(rs, max(r.max_score for r in rs)) for lid, rs in by_lesson.items()},
+        lesson_items={lid: [i for i in all_items if i.lesson == lid] for lid in lessons},
+    )
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def write_reports(course: Course, results: list[Result], out: Path) -> None:
-    """grades.csv and feedback pages for every result."""
+    """grades.csv, the class report, and feedback pages for every result."""
     out.mkdir(parents=True, exist_ok=True)
     write_grades(results, out / "grades.csv")
+    write_class_report(course, results, out)
     for result in results:
         write_feedback(course, result, out)
