@@ -1,0 +1,72 @@
+"""Does every kind of bad or hostile submission get exactly the grade it deserves, with a reason?"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.battery import CASES, FULL, LESSON, write
+from tests.test_grade import grader_cli
+from tests.test_notebooks import read, secret_lines
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+
+
+@pytest.fixture(scope="module")
+def battery(tmp_path_factory) -> tuple[dict, Path]:
+    folder = tmp_path_factory.mktemp("battery")
+    students = write(folder / "submissions")
+    out = folder / "reports"
+    done = grader_cli("grade", str(folder / "submissions"), "--out", str(out), "--timeout", "20")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return students, out
+
+
+def test_the_battery_has_at_least_fifteen_kinds():
+    assert len({case.name for case in CASES}) >= 15
+
+
+def test_each_kind_gets_its_expected_score_and_status(battery):
+    students, out = battery
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(students)
+    wrong = {
+        student: (rows[student]["score"], rows[student]["status"])
+        for student, case in students.items()
+        if (float(rows[student]["score"]), rows[student]["status"]) != (case.score, case.status)
+    }
+    assert wrong == {}
+    assert all(float(row["max_score"]) == FULL for row in rows.values())
+
+
+def test_each_kind_is_explained(battery):
+    students, out = battery
+    for student, case in students.items():
+        if not case.note:
+            continue
+        result = json.loads((out / "results" / student / f"{LESSON}.json").read_text())
+        said = " ".join([result["reason"], *result["notes"]])
+        assert case.note in said, (case.name, said)
+
+
+def test_no_feedback_shows_a_hidden_test(battery):
+    _, out = battery
+    secrets = secret_lines(read("solutions", LESSON))
+    for page in (out / "feedback").rglob("*.html"):
+        text = page.read_text()
+        leaked = [line for line in secrets if line in text]
+        assert leaked == [], page
+        assert "Traceback" not in text
+
+
+def test_the_class_report_names_the_common_mistakes(battery):
+    _, out = battery
+    report = (out / "index.html").read_text()
+    assert "Picks a valid layer that flips the wrong axis" in report  # q2 answered "C"
+    assert "Thinks &#39;horizontal&#39; is not a valid RandomFlip mode" in report  # q4 answered "B"
+    assert "data:image/png;base64," in report
+    assert "q1_answer was not run" in report
