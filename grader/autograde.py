@@ -160,22 +160,3 @@ def failed(job: Job, reason: str, status: str = "failed") -> Result:
         max_score=job.max_score,
     )
 
-
-def main() -> None:
-    """``python -m grader.autograde``: read a job as JSON on stdin, write its Result as JSON."""
-    import json
-    import sys
-
-    from grader.collect import Submission
-
-    data = json.loads(sys.stdin.read())
-    sub = Submission(**{k: data["submission"][k] for k in ("student", "lesson", "problem")},
-                     path=Path(data["submission"]["path"]))
-    job = Job(sub, Path(data["root"]), Path(data["gradebook"]), Path(data["work"]),
-              float(data["max_score"]), int(data["cell_timeout"]))
-    result = grade_job(job)
-    Path(data["result"]).write_text(result.model_dump_json(), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,15 +1,20 @@
 """Run one grading job in a process of its own: time and memory limits, no network, read-only course.
 
-The job runs as ``python -m grader.autograde`` in a new session (so a timeout kills the kernel
-too), with its own HOME and TMPDIR, an address-space cap inherited by the kernel, and, where the
-machine allows (Linux, root), in new network and mount namespaces: only loopback, and the course,
-the report folder, the submissions and every other student's work mounted read-only.
+Each job runs in a new process and session (a timeout kills its kernel too), with its own HOME
+and TMPDIR and an address-space cap that the kernel inherits. Where the machine allows (Linux,
+as root) the process also enters new network and mount namespaces: loopback only, and the course,
+the reports, the submissions and every other student's work mounted read-only. Processes are
+forked from a server that has already imported the grading code, so a job starts in milliseconds;
+inside a daemonic worker (Dask), a fresh interpreter is started instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -19,22 +24,13 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from grader.autograde import Job, failed
+from grader.autograde import Job, failed, grade_job
+from grader.collect import Submission
 from grader.results import Result
 
-ISOLATE = r"""
-set -e
-mount --make-rprivate /
-for dir in "$@"; do
-  [ "$dir" = "--" ] && break
-  mount --bind "$dir" "$dir" && mount -o remount,bind,ro "$dir"
-done
-mount --bind "$GRADER_UNIT" "$GRADER_UNIT" && mount -o remount,bind,rw "$GRADER_UNIT"
-ip link set lo up
-while [ "$1" != "--" ]; do shift; done
-shift
-exec "$@"
-"""
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["grader.sandbox"])
 
 
 @dataclass(frozen=True)
@@ -45,58 +41,133 @@ class Limits:
     memory_bytes: int = 6 * 2**30
 
 
+@dataclass(frozen=True)
+class Cell:
+    """Where one job runs: its unit folder, its HOME, where it writes its result."""
+
+    unit: Path
+    home: Path
+    result: Path
+    read_only: tuple[Path, ...]
+    isolate: bool
+
+
 @functools.cache
 def namespaces_work() -> bool:
     """Whether new network and mount namespaces can be made here (Linux, as root)."""
-    if not (shutil.which("unshare") and shutil.which("ip")):
+    if not (shutil.which("unshare") and shutil.which("ip") and shutil.which("mount")):
         return False
     probe = ["unshare", "-n", "-m", "sh", "-c", "mount --make-rprivate / && ip link set lo up"]
     return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
-def _command(job: Job, read_only: list[Path]) -> list[str]:
-    grade = [sys.executable, "-m", "grader.autograde"]
-    if not namespaces_work():
-        return grade
-    dirs = [str(p) for p in read_only if p.exists()]
-    return ["unshare", "-n", "-m", "sh", "-c", ISOLATE, "isolate", *dirs, "--", *grade]
+def _sh(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True)
 
 
-def _environment(home: Path, unit: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "tmp").mkdir(exist_ok=True)
+def _enter_namespaces(cell: Cell) -> None:
+    """New mount and network namespaces: read-only course and others' work, loopback only."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare failed")
+    _sh("mount", "--make-rprivate", "/")
+    for folder in (str(p) for p in cell.read_only if p.exists()):
+        _sh("mount", "--bind", folder, folder)
+        _sh("mount", "-o", "remount,bind,ro", folder)
+    _sh("mount", "--bind", str(cell.unit), str(cell.unit))
+    _sh("mount", "-o", "remount,bind,rw", str(cell.unit))
+    _sh("ip", "link", "set", "lo", "up")
+
+
+def _environment(cell: Cell) -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "/usr/bin:/bin")
-    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), MPLBACKEND="Agg", GRADER_UNIT=str(unit))
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+    env.update(HOME=str(cell.home), TMPDIR=str(cell.home / "tmp"), MPLBACKEND="Agg")
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
     return env
+
+
+def _child(job: Job, cell: Cell, memory: int) -> None:
+    """The job's own process: enter the sandbox, grade, write the result."""
+    if os.getpid() != os.getsid(0):
+        os.setsid()
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    os.environ.clear()
+    os.environ.update(_environment(cell))
+    os.chdir(cell.home)
+    log = os.open(cell.home / "grading.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    if cell.isolate:
+        _enter_namespaces(cell)
+    cell.result.write_text(grade_job(job).model_dump_json(), encoding="utf-8")
+
+
+def _prepare(job: Job, read_only: tuple[Path, ...]) -> Cell:
+    sub = job.submission
+    unit = job.work / sub.student / sub.lesson
+    home = job.work.parent / "homes" / sub.student / sub.lesson
+    for folder in (unit, home / "tmp"):
+        folder.mkdir(parents=True, exist_ok=True)
+    return Cell(unit, home, home / "result.json", (*read_only, job.work), namespaces_work())
 
 
 def run_isolated(job: Job, limits: Limits, read_only: tuple[Path, ...] = ()) -> Result:
     """Grade one job in its own process under ``limits``; never raises for the job's sake."""
-    unit = job.work / job.submission.student / job.submission.lesson
-    unit.mkdir(parents=True, exist_ok=True)
-    home = job.work.parent / "homes" / job.submission.student / job.submission.lesson
-    out = home.parent / f"{job.submission.lesson}.result.json"
-    payload = json.dumps({**asdict(job), "result": str(out)}, default=str)
-    cap = limits.memory_bytes
+    cell = _prepare(job, read_only)
+    if multiprocessing.current_process().daemon:
+        return _run_interpreter(job, cell, limits)
+    process = _FORKS.Process(target=_child, args=(job, cell, limits.memory_bytes))
+    process.start()
+    process.join(limits.notebook_timeout)
+    if process.is_alive():
+        _kill(process.pid)
+        process.join()
+        return failed(job, f"grading took longer than {limits.notebook_timeout} s and was stopped")
+    return _collect(job, cell, process.exitcode)
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
+def _run_interpreter(job: Job, cell: Cell, limits: Limits) -> Result:
+    data = {"job": asdict(job), "cell": asdict(cell), "memory": limits.memory_bytes}
+    payload = json.dumps(data, default=str)
     process = subprocess.Popen(
-        _command(job, [*read_only, job.work]),
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env=_environment(home, unit), cwd=home, start_new_session=True, preexec_fn=limit, text=True,
+        [sys.executable, "-m", "grader.sandbox"], stdin=subprocess.PIPE, start_new_session=True, text=True
     )
     try:
-        _, err = process.communicate(payload, timeout=limits.notebook_timeout)
+        process.communicate(payload, timeout=limits.notebook_timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill(process.pid)
         process.communicate()
         return failed(job, f"grading took longer than {limits.notebook_timeout} s and was stopped")
-    if out.is_file():
-        return Result.model_validate_json(out.read_text(encoding="utf-8"))
-    last = (err or "").strip().splitlines()[-1:] or ["no output"]
-    return failed(job, f"the grading process failed (exit {process.returncode}): {last[0]}")
+    return _collect(job, cell, process.returncode)
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _collect(job: Job, cell: Cell, exitcode: int | None) -> Result:
+    if cell.result.is_file():
+        return Result.model_validate_json(cell.result.read_text(encoding="utf-8"))
+    log_file = cell.home / "grading.log"
+    log = log_file.read_text(errors="replace") if log_file.exists() else ""
+    last = [line for line in log.strip().splitlines() if line.strip()][-1:] or ["no output"]
+    return failed(job, f"the grading process failed (exit {exitcode}): {last[0][:300]}")
+
+
+def main() -> None:
+    """``python -m grader.sandbox``: run one job given as JSON on stdin (for daemonic workers)."""
+    data = json.loads(sys.stdin.read())
+    raw, sub = data["job"], data["job"]["submission"]
+    submission = Submission(sub["student"], sub["lesson"], Path(sub["path"]), sub["problem"])
+    job = Job(submission, Path(raw["root"]), Path(raw["gradebook"]), Path(raw["work"]),
+              float(raw["max_score"]), int(raw["cell_timeout"]))
+    cell = data["cell"]
+    _child(job, Cell(Path(cell["unit"]), Path(cell["home"]), Path(cell["result"]),
+                     tuple(Path(p) for p in cell["read_only"]), bool(cell["isolate"])), int(data["memory"]))
+
+
+if __name__ == "__main__":
+    main()

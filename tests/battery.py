@@ -78,6 +78,23 @@ def _old_format() -> str:
     return nbformat.writes(nbformat.convert(_answered(), 3)) + "\n"
 
 
+# Writes into the course and opens a connection: both must fail when grading, so q1 stays right.
+ESCAPE = """import pathlib, socket
+escaped = []
+for folder in pathlib.Path(quiz.__file__).parents[2], pathlib.Path.cwd().parents[3]:
+    try:
+        folder.joinpath("ESCAPED").write_text("written by a submission")
+        escaped.append(str(folder))
+    except OSError:
+        pass
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=3).close()
+    escaped.append("network")
+except OSError:
+    pass
+q1 = "C" if not escaped else "A"
+"""
+
 CASES = [
     Case("perfect", lambda: _text(_answered()), FULL),
     Case("untouched", lambda: RELEASE.read_text(encoding="utf-8"), 0.0),
@@ -107,6 +124,7 @@ CASES = [
     Case("patches builtins", lambda: _text(_answered(
         q6_answer="import builtins\nbuiltins.AssertionError = Warning\nq6 = 'A'")), 5.0,
          note="q6_answer was not run"),
+    Case("tries to escape its sandbox", lambda: _text(_answered(q1_answer=ESCAPE)), FULL),
     Case("duplicated answer cell", _edit(_duplicate_answer), FULL),
     Case("renamed file", lambda: _text(_answered()), FULL, path="{s}/" + f"{LESSON} (1).ipynb"),
     Case("old nbformat", _old_format, FULL, note="converted from nbformat 3"),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.battery import CASES, FULL, LESSON, write
+from tests.battery import CASES, FULL, LESSON, ROOT, write
 from tests.test_grade import grader_cli
 from tests.test_notebooks import read, secret_lines
 
@@ -70,3 +70,19 @@ def test_the_class_report_names_the_common_mistakes(battery):
     assert "Thinks &#39;horizontal&#39; is not a valid RandomFlip mode" in report  # q4 answered "B"
     assert "data:image/png;base64," in report
     assert "q1_answer was not run" in report
+
+
+def test_no_submission_wrote_into_the_course(battery):
+    assert not list(ROOT.rglob("ESCAPED"))
+
+
+def test_a_notebook_over_its_time_limit_is_stopped(tmp_path):
+    from grader.grade import Options, grade
+    from grader.manifest import load_course
+    from grader.sandbox import Limits
+
+    write(tmp_path / "in", [c for c in CASES if c.name == "perfect"])
+    options = Options(workers=1, limits=Limits(notebook_timeout=2))
+    [result] = grade(ROOT, load_course(ROOT), tmp_path / "in", tmp_path / "out", options)
+    assert (result.status, result.score) == ("failed", 0.0)
+    assert "longer than 2 s" in result.reason
