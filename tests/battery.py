@@ -110,7 +110,7 @@ CASES = [
          note="lost its nbgrader metadata"),
     Case("endless loop", lambda: _text(_answered(q2_answer="while True:\n    pass\nq2 = 'A'")), 5.0),
     Case("floods the output", lambda: _text(_answered(
-        q1_answer="for i in range(2_000_000):\n    print(i)\nq1 = 'C'")), FULL),
+        q1_answer="print('\\n'.join(map(str, range(2_000_000))))\nq1 = 'C'")), FULL),
     Case("kernel dies", lambda: _text(_answered(q3_answer="import os\nos._exit(1)")), 5.0),
     Case("exception in an answer", lambda: _text(_answered(q4_answer="q4 = 1 / 0")), 5.0),
     Case("syntax error in an answer", lambda: _text(_answered(q5_answer="q5 = 'B")), 5.0),
