@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install grade test lab build check bench lint
+.PHONY: install grade test lab build check bench lint browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ grade: $(STAMP)
 	$(BIN)/python -m grader build
 	$(BIN)/python -m grader grade examples/submissions --out reports
 
+## browser: Debian's Chromium (and an emoji font), which the JupyterLab browser test drives
+browser:
+	@test -x /usr/bin/chromium || { SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends chromium fonts-noto-color-emoji; }
+
 ## test: the whole test suite (what CI runs)
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## lab: open JupyterLab on the student notebooks

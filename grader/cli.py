@@ -88,6 +88,13 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(args: argparse.Namespace) -> int:
+    from grader.standing import progress
+
+    progress(Path(args.path), timeout=args.timeout)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m grader``."""
     main = argparse.ArgumentParser(
@@ -115,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to check")
     doctor.add_argument("--write", action="store_true", help="also write the repaired notebook beside it")
     doctor.set_defaults(run=_doctor)
+    progress = verbs.add_parser("progress", help="run your lesson notebooks as a grader would; show points")
+    progress.add_argument("path", nargs="?", default="notebooks", help="lessons folder or notebook")
+    progress.add_argument("--timeout", type=int, default=120, help="seconds per cell (default: 120)")
+    progress.set_defaults(run=_progress)
     return main
 
 

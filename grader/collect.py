@@ -87,8 +87,8 @@ def identify(path: Path, relative: Path, signatures: dict[str, set[str]]) -> Sub
     return Submission(student, _match(cell_keys(notebook), signatures) or named, path)
 
 
-def _unzip(archive: Path) -> Path:
-    target = Path(tempfile.mkdtemp(prefix="submissions-"))
+def _unzip(archive: Path, scratch: Path | None) -> Path:
+    target = Path(tempfile.mkdtemp(prefix="submissions-", dir=scratch))
     with zipfile.ZipFile(archive) as zf:
         for member in zf.infolist():
             name = Path(member.filename)
@@ -99,14 +99,14 @@ def _unzip(archive: Path) -> Path:
     return target
 
 
-def collect(source: Path, signatures: dict[str, set[str]]) -> list[Submission]:
-    """Every notebook under ``source`` (a folder or a zip), identified; newest wins per pair."""
+def collect(source: Path, signatures: dict[str, set[str]], scratch: Path | None = None) -> list[Submission]:
+    """Every notebook under ``source`` (a folder or a zip, unpacked in ``scratch``); newest wins per pair."""
     if not source.exists():
         raise CollectError(f"{source} does not exist: give a folder or a zip of submissions.")
     if source.is_file():
         if not zipfile.is_zipfile(source):
             raise CollectError(f"{source} is a file but not a zip archive of submissions.")
-        source = _unzip(source)
+        source = _unzip(source, scratch)
     paths = sorted(
         p for p in source.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")

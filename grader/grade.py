@@ -89,10 +89,10 @@ def grade(
     options = options or Options()
     source, out = source.resolve(), out.resolve()
     signatures = lesson_signatures(root, course)
-    subs = collect(source, signatures)
-    todo, results = _pending(subs, out)
     with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
         work = Path(tmp)
+        subs = collect(source, signatures, scratch=work)
+        todo, results = _pending(subs, out)
         gradebook, max_scores = prepare_gradebook(root, course, work)
         jobs = []
         for sub in todo:

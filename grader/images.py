@@ -44,7 +44,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def digit_batch(count: int, size: int = 32, channels: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` digits enlarged to ``size`` × ``size`` (repeating the 1,797 if more are asked for).
+    """``count`` digits enlarged to ``size`` × ``size``, repeating the 1,797 if more are asked for.
 
     Enlarging is by whole pixels (each digit pixel becomes a block), so it is fast and exact.
     """

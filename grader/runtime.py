@@ -26,8 +26,14 @@ def quiet() -> None:
 
 
 def seed_everything(seed: int = SEED) -> int:
-    """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) and return the seed."""
-    import keras
+    """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) and return the seed.
 
+    Called after ``import tensorflow``, it also lowers TensorFlow's Python logger to errors: inside
+    a Jupyter kernel the import resets it to INFO (``model.export`` would then log to stderr).
+    """
+    import keras
+    import tensorflow as tf
+
+    tf.get_logger().setLevel(logging.ERROR)
     keras.utils.set_random_seed(seed)
     return seed

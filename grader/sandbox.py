@@ -66,7 +66,7 @@ def _sh(*command: str) -> None:
 
 
 def _enter_namespaces(cell: Cell) -> None:
-    """New mount and network namespaces: read-only course and others' work, loopback only."""
+    """New mount and network namespaces: only this job's folders writable, loopback only."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), "unshare failed")
@@ -74,8 +74,9 @@ def _enter_namespaces(cell: Cell) -> None:
     for folder in (str(p) for p in cell.read_only if p.exists()):
         _sh("mount", "--bind", folder, folder)
         _sh("mount", "-o", "remount,bind,ro", folder)
-    _sh("mount", "--bind", str(cell.unit), str(cell.unit))
-    _sh("mount", "-o", "remount,bind,rw", str(cell.unit))
+    for folder in (str(cell.unit), str(cell.home)):
+        _sh("mount", "--bind", folder, folder)
+        _sh("mount", "-o", "remount,bind,rw", folder)
     _sh("ip", "link", "set", "lo", "up")
 
 
@@ -110,7 +111,8 @@ def _prepare(job: Job, read_only: tuple[Path, ...]) -> Cell:
     home = job.work.parent / "homes" / sub.student / sub.lesson
     for folder in (unit, home / "tmp"):
         folder.mkdir(parents=True, exist_ok=True)
-    return Cell(unit, home, home / "result.json", (*read_only, job.work), namespaces_work())
+    scratch = job.work.parent  # every job's folders, unpacked submissions, the gradebook template
+    return Cell(unit, home, home / "result.json", (*read_only, scratch), namespaces_work())
 
 
 def run_isolated(job: Job, limits: Limits, read_only: tuple[Path, ...] = ()) -> Result:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class CheckFailed(AssertionError):
@@ -25,3 +25,24 @@ def expect(condition: bool, message: str) -> None:
     __tracebackhide__ = True
     if not condition:
         fail(message)
+
+
+def _show_message_only(
+    shell: Any, etype: type, value: BaseException, tb: object, tb_offset: int | None = None
+) -> None:
+    """Show a failed check as its message alone: the student needs no traceback into the checks."""
+    shell._showtraceback(etype, value, [f"\x1b[0;31m{value}\x1b[0m"])
+
+
+def _install_display() -> None:
+    """In IPython, let a :class:`CheckFailed` show as its message (still an error, for nbgrader)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "_showtraceback"):
+        shell.set_custom_exc((CheckFailed,), _show_message_only)
+
+
+_install_display()

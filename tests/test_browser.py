@@ -1,0 +1,304 @@
+"""Can a student work through the course in JupyterLab, in a real browser?
+
+A JupyterLab server from this environment serves a copy of notebooks/; Debian's Chromium, driven by
+Playwright, opens each lesson, runs its set-up and first demonstration, and, in the quiz, types a
+right and a wrong answer, runs their checks, reads the feedback and presses nbgrader's Validate.
+Screenshots go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
+
+from grader.checks.quiz import LETTERS, QUESTIONS, is_right
+from grader.manifest import load_course
+from grader.standing import graded_cells
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+LESSONS = [lesson.id for lesson in load_course(ROOT).lessons]
+QUIZ = "05_practice_quiz"
+RUN_TIMEOUT = 240_000  # ms: a cell that imports TensorFlow or trains a little, on a busy 2-core machine
+PAINT_MS = 500  # ms for the page to paint cells scrolled into view, before a screenshot
+NO_NEWS = {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab server: its address, token, served folder and log."""
+
+    url: str
+    token: str
+    root: Path
+    log: Path
+    console: list[str] = field(default_factory=list)
+
+    def api(self, method: str, path: str) -> object:
+        """Call the server's REST API."""
+        request = urllib.request.Request(
+            f"{self.url}/api/{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        """End every session, so that each lesson starts from a fresh kernel."""
+        for session in self.api("GET", "sessions"):
+            self.api("DELETE", f"sessions/{session['id']}")
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_settings(folder: Path) -> None:
+    """User settings for the test server: no news or update checks (the network is closed)."""
+    for plugin, values in NO_NEWS.items():
+        path = folder / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+def wait_until_up(lab: Lab, process: subprocess.Popen, seconds: float = 120) -> None:
+    """Return once the server answers; fail with its log if it exits or stays silent."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{lab.log.read_text()[-3000:]}")
+        try:
+            lab.api("GET", "status")
+            return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"JupyterLab did not answer in {seconds:.0f} s:\n{lab.log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab from this environment, started as `make lab` does, on a copy of notebooks/."""
+    tmp = tmp_path_factory.mktemp("lab")
+    served = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", served, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    write_settings(tmp / "settings")
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+        f"--port={port}", f"--ServerApp.token={token}", f"--ServerApp.root_dir={served}",
+        "--ServerApp.disable_check_xsrf=True", f"--LabApp.user_settings_dir={tmp / 'settings'}",
+        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+    ]
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_RUNTIME_DIR": str(tmp / "run")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    server = Lab(f"http://127.0.0.1:{port}", token, served, tmp / "server.log")
+    with server.log.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(server, process)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext | None]:
+    """Debian's Chromium, headless, with a new empty profile; None where it is not installed."""
+    if not CHROMIUM.exists():
+        yield None
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path_factory.mktemp("profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+            headless=True, viewport={"width": 1400, "height": 1000},
+        )
+        yield context
+        context.close()
+
+
+def need(browser: BrowserContext | None) -> BrowserContext:
+    """The browser, or a failure that says how to install it (CI installs it: `make test`)."""
+    if browser is None:
+        pytest.fail(
+            f"Chromium is not installed ({CHROMIUM} is missing). Run `make browser` "
+            "(Debian's chromium package), or `make test`, which installs it.", pytrace=False,
+        )
+    return browser
+
+
+class NotebookPage:
+    """One student notebook open in JupyterLab; cells are found by their id in the file."""
+
+    def __init__(self, page: Page, lab: Lab, lesson_id: str) -> None:
+        self.page, self.lab, self.lesson_id = page, lab, lesson_id
+        self.file = nbformat.read(lab.root / lesson_id / f"{lesson_id}.ipynb", as_version=4)
+        self.ids = [cell.id for cell in self.file.cells]
+        page.on("console", lambda m: lab.console.append(f"{lesson_id} {m.type}: {m.text}"))
+        page.goto(f"{lab.url}/lab/tree/{lesson_id}/{lesson_id}.ipynb?reset&token={lab.token}")
+        self.panel = page.locator(".jp-NotebookPanel").first
+        self.cells = self.panel.locator(".jp-Notebook .jp-Cell")
+        expect(self.cells).to_have_count(len(self.ids), timeout=RUN_TIMEOUT)
+        indicator = self.panel.locator(".jp-Notebook-ExecutionIndicator")
+        expect(indicator).to_have_attribute("data-status", "idle", timeout=RUN_TIMEOUT)
+
+    def cell(self, cell_id: str) -> Locator:
+        """The cell with this id in the notebook file."""
+        return self.cells.nth(self.ids.index(cell_id))
+
+    def run(self, cell_id: str) -> str:
+        """Select a cell, press Shift+Enter, wait for its execution count; return its output text."""
+        cell = self.cell(cell_id)
+        cell.locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Shift+Enter")
+        prompt = cell.locator(".jp-InputArea-prompt")
+        expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=RUN_TIMEOUT)
+        return cell.locator(".jp-Cell-outputWrapper").inner_text()
+
+    def type_into(self, cell_id: str, code: str) -> None:
+        """Replace a cell's code by typing, as a student does."""
+        editor = self.cell(cell_id).locator(".cm-content")
+        editor.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(code)
+        expect(editor).to_have_text(code)
+
+    def problems_shown(self, cell_id: str) -> int:
+        """How many error or stderr outputs a cell shows."""
+        stderr = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+        return self.cell(cell_id).locator(stderr).count()
+
+    def shot(self, name: str, cell_id: str | None = None) -> None:
+        """Save a screenshot, with ``cell_id`` scrolled into view."""
+        if cell_id:
+            self.cell(cell_id).scroll_into_view_if_needed()
+            expect(self.cell(cell_id)).to_be_in_viewport()
+        self.page.wait_for_timeout(PAINT_MS)
+        self.page.screenshot(path=ARTIFACTS / f"{self.lesson_id}-{name}.png")
+
+
+@pytest.fixture
+def notebook_page(lab: Lab, browser: BrowserContext | None) -> Iterator[Callable[[str], NotebookPage]]:
+    """Open a lesson in a new tab; close it and end its kernel afterwards."""
+    pages: list[Page] = []
+
+    def open_lesson(lesson_id: str) -> NotebookPage:
+        page = need(browser).new_page()
+        pages.append(page)
+        return NotebookPage(page, lab, lesson_id)
+
+    yield open_lesson
+    for page in pages:
+        page.close()
+    lab.shut_down_kernels()
+
+
+def setup_cell(notebook: nbformat.NotebookNode) -> str:
+    """The locked set-up cell: the first code cell that seeds everything."""
+    return next(c.id for c in notebook.cells if c.cell_type == "code" and "seed_everything" in c.source)
+
+
+def first_demonstration(notebook: nbformat.NotebookNode, after: str) -> str:
+    """The first code cell after ``after`` that is neither an answer nor a test."""
+    ids = [c.id for c in notebook.cells]
+    for cell in notebook.cells[ids.index(after) + 1 :]:
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and not grading.get("solution") and not grading.get("grade"):
+            return cell.id
+    raise AssertionError("a lesson has a demonstration after its set-up cell")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("browser")
+@pytest.mark.parametrize("lesson_id", LESSONS)
+def test_lesson_opens_cleanly_and_runs_setup_and_a_demonstration(lesson_id, notebook_page, lab, course):
+    nb = notebook_page(lesson_id)
+    assert nb.page.locator(".jp-Dialog").count() == 0, "no dialog (kernel choice, bad metadata) on opening"
+    nb.shot("1-opened")
+    assert nb.run("colab-install").strip() == "", "outside Colab the install cell prints nothing"
+    setup = setup_cell(nb.file)
+    printed = nb.run(setup)
+    assert f"TensorFlow {course.runtime.tensorflow}" in printed and f"seed {course.seed}" in printed
+    assert nb.problems_shown(setup) == 0
+    demo = first_demonstration(nb.file, setup)
+    shown = nb.run(demo)
+    nb.shot("2-demonstration", demo)
+    assert nb.problems_shown(demo) == 0, shown
+    assert nb.cell(demo).locator(".jp-OutputArea-output").count() > 0, "the demonstration shows something"
+    assert "Notebook JSON is invalid" not in lab.log.read_text()
+    assert [m for m in lab.console if m.startswith(lesson_id) and "metadata" in m.lower()] == []
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("browser")
+def test_quiz_gives_feedback_in_the_page_and_validates(notebook_page, course):
+    assert QUIZ in course.by_id, f"{QUIZ} is a lesson of course.yml"
+    nb = notebook_page(QUIZ)
+    nb.run("colab-install")
+    nb.run(setup_cell(nb.file))
+    right = next(x for x in LETTERS if is_right("q1", x))
+    wrong = next(x for x in LETTERS if not is_right("q2", x))
+    nb.type_into("q1_answer", f'q1 = "{right}"')
+    nb.run("q1_answer")
+    feedback = nb.run("q1")
+    assert f"✅ q1 = '{right}' is right." in feedback and "Why:" in feedback
+    nb.type_into("q2_answer", f'q2 = "{wrong.lower()}"')
+    nb.run("q2_answer")
+    feedback = nb.run("q2")
+    assert f"❌ q2 = '{wrong}' is not right yet. Hint:" in feedback
+    assert f"1 of {len(QUESTIONS)} questions right." in nb.run("score")
+    nb.shot("3-feedback", "q2")
+    nb.panel.locator(".jp-Toolbar-item", has_text="Validate").click()
+    dialog = nb.page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("The following cell failed", timeout=RUN_TIMEOUT)
+    nb.shot("4-validated")
+    report = dialog.inner_text()
+    assert '"""Q2:' in report and "is not right yet" in report, "the saved wrong answer fails"
+    assert '"""Q1:' not in report, "the saved right answer passes"
+    dialog.get_by_role("button", name="OK").click()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("browser")
+def test_stock_nbgrader_validate_in_the_repository_reports_every_unanswered_exercise(root):
+    path = f"notebooks/{QUIZ}/{QUIZ}.ipynb"
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    done = subprocess.run([str(nbgrader), "validate", path], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"Validating '{root / path}'" in done.stderr
+    graded = graded_cells(nbformat.read(root / path, as_version=4))
+    assert re.findall(r"VALIDATION FAILED ON (\d+) CELL\(S\)!", done.stdout) == [str(len(graded))]
+    assert done.stdout.count("is not answered yet") == len(graded)
+
+
+@pytest.mark.parametrize("lesson_id", LESSONS)
+def test_student_notebook_is_valid_nbformat(lesson_id):
+    notebook = nbformat.read(ROOT / "notebooks" / lesson_id / f"{lesson_id}.ipynb", as_version=4)
+    nbformat.validate(notebook)
