@@ -7,11 +7,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from grader.checks.layers import TRIALS, flips_seen
 from grader.checks.quiz import QUESTIONS
-
-FLIP_TRIALS = 16
 
 
 @dataclass(frozen=True)
@@ -42,28 +39,6 @@ def run(code: str) -> Outcome:
     return Outcome(value=value, printed=out.getvalue())
 
 
-def test_image() -> np.ndarray:
-    """A small batch of asymmetric images, so that every flip is visible."""
-    return np.arange(2 * 6 * 6 * 1, dtype="float32").reshape(2, 6, 6, 1)
-
-
-def flips_seen(model: Any, trials: int = FLIP_TRIALS) -> frozenset[str]:
-    """The flips ``model`` made over several training-mode calls: 'none', 'horizontal', 'vertical'."""
-    images = test_image()
-    seen = set()
-    for _ in range(trials):
-        out = np.asarray(model(images, training=True))
-        for got, image in zip(out, images, strict=True):
-            candidates = {
-                "none": image,
-                "horizontal": image[:, ::-1],
-                "vertical": image[::-1],
-                "both": image[::-1, ::-1],
-            }
-            seen.update(name for name, want in candidates.items() if np.array_equal(got, want))
-    return frozenset(seen)
-
-
 def describe_layer(layer: Any) -> str:
     """One layer's configuration in plain words (rotation in degrees, zoom direction)."""
     name = type(layer).__name__
@@ -89,7 +64,7 @@ def describe(outcome: Outcome) -> str:
     parts = [describe_layer(layer) for layer in layers]
     if layers and all(type(layer).__name__ == "RandomFlip" for layer in layers):
         seen = flips_seen(outcome.value) - {"none"}
-        parts.append(f"flips seen in {FLIP_TRIALS} calls: {', '.join(sorted(seen)) or 'none'}")
+        parts.append(f"flips seen in {TRIALS} calls: {', '.join(sorted(seen)) or 'none'}")
     return "; ".join(parts) or f"returns {outcome.value!r}"
 
 
