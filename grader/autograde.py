@@ -124,6 +124,7 @@ def grade_job(job: Job) -> Result:
     config.CourseDirectory.source_directory = str(job.root / "solutions")
     config.CourseDirectory.db_url = db_url
     config.Execute.timeout = job.cell_timeout
+    config.Execute.shutdown_kernel = "immediate"  # the outputs are in: no need to wait for a clean exit
     config.Autograde.autograde_preprocessors = [
         ResilientExecute if pp is Execute else pp
         for pp in Autograde.class_traits()["autograde_preprocessors"].default()

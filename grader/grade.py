@@ -21,13 +21,20 @@ from grader.sandbox import Limits, run_isolated
 
 
 def prepare_gradebook(root: Path, course: Course, work: Path) -> tuple[Path, dict[str, float]]:
-    """A gradebook holding every lesson (nbgrader's generate_assignment), and each lesson's max score."""
+    """A gradebook holding the given lessons (nbgrader's generate_assignment), and their max scores."""
     release = work / "release"
     generate(root, course, release, database=True)
     gradebook = release / "gradebook.db"
     with Gradebook(f"sqlite:///{gradebook}") as gb:
         max_scores = {lesson.id: float(gb.find_assignment(lesson.id).max_score) for lesson in course.lessons}
     return gradebook, max_scores
+
+
+def _lessons_of(course: Course, subs: list[Submission]) -> Course:
+    """The course narrowed to the lessons these submissions are for (all, if none is known)."""
+    wanted = {sub.lesson for sub in subs}
+    lessons = [lesson for lesson in course.lessons if lesson.id in wanted]
+    return course.model_copy(update={"lessons": lessons or course.lessons})
 
 
 def _pending(subs: list[Submission], out: Path) -> tuple[list[Submission], list[Result]]:
@@ -58,12 +65,15 @@ def _futures(jobs: list[Job], options: Options, read_only: tuple[Path, ...]):
         from distributed import as_completed as dask_completed
 
         with Client(options.scheduler) as client:
-            futures = {client.submit(run_isolated, j, options.limits, read_only, pure=False): j for j in jobs}
+            futures = {
+                client.submit(run_isolated, job, options.limits, read_only, pure=False): job for job in jobs
+            }
             for future in dask_completed(futures):
                 yield futures[future], future
         return
     with ThreadPoolExecutor(max_workers=options.workers) as pool:
-        futures = {pool.submit(run_isolated, job, options.limits, read_only): job for job in jobs}
+        threads = max(1, (os.cpu_count() or 1) // options.workers)
+        futures = {pool.submit(run_isolated, job, options.limits, read_only, threads): job for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future
 
@@ -93,7 +103,7 @@ def grade(
         work = Path(tmp)
         subs = collect(source, signatures, scratch=work)
         todo, results = _pending(subs, out)
-        gradebook, max_scores = prepare_gradebook(root, course, work)
+        gradebook, max_scores = prepare_gradebook(root, _lessons_of(course, subs), work)
         jobs = []
         for sub in todo:
             max_score = max_scores.get(sub.lesson or "", 0.0)

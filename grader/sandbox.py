@@ -21,7 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from grader.autograde import Job, failed, grade_job
@@ -29,6 +29,8 @@ from grader.collect import Submission
 from grader.results import Result
 
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+# Parallel jobs share the cores: each kernel's TensorFlow and BLAS keep to their share of threads.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 _FORKS = multiprocessing.get_context("forkserver")
 _FORKS.set_forkserver_preload(["grader.sandbox"])
 
@@ -50,6 +52,7 @@ class Cell:
     result: Path
     read_only: tuple[Path, ...]
     isolate: bool
+    threads: int = 1
 
 
 @functools.cache
@@ -86,6 +89,7 @@ def _environment(cell: Cell) -> dict[str, str]:
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
     env.update(HOME=str(cell.home), TMPDIR=str(cell.home / "tmp"), MPLBACKEND="Agg")
     env.update(TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
+    env.update({name: str(cell.threads) for name in THREAD_VARIABLES})
     return env
 
 
@@ -115,9 +119,9 @@ def _prepare(job: Job, read_only: tuple[Path, ...]) -> Cell:
     return Cell(unit, home, home / "result.json", (*read_only, scratch), namespaces_work())
 
 
-def run_isolated(job: Job, limits: Limits, read_only: tuple[Path, ...] = ()) -> Result:
+def run_isolated(job: Job, limits: Limits, read_only: tuple[Path, ...] = (), threads: int = 1) -> Result:
     """Grade one job in its own process under ``limits``; never raises for the job's sake."""
-    cell = _prepare(job, read_only)
+    cell = replace(_prepare(job, read_only), threads=threads)
     if multiprocessing.current_process().daemon:
         return _run_interpreter(job, cell, limits)
     process = _FORKS.Process(target=_child, args=(job, cell, limits.memory_bytes))
@@ -167,8 +171,10 @@ def main() -> None:
     job = Job(submission, Path(raw["root"]), Path(raw["gradebook"]), Path(raw["work"]),
               float(raw["max_score"]), int(raw["cell_timeout"]))
     cell = data["cell"]
-    _child(job, Cell(Path(cell["unit"]), Path(cell["home"]), Path(cell["result"]),
-                     tuple(Path(p) for p in cell["read_only"]), bool(cell["isolate"])), int(data["memory"]))
+    paths = {key: Path(cell[key]) for key in ("unit", "home", "result")}
+    read_only = tuple(Path(p) for p in cell["read_only"])
+    _child(job, Cell(**paths, read_only=read_only, isolate=cell["isolate"], threads=cell["threads"]),
+           int(data["memory"]))
 
 
 if __name__ == "__main__":
