@@ -95,6 +95,8 @@ except OSError:
 q1 = "C" if not escaped else "A"
 """
 
+HOG = "hog = bytearray(8 * 2**30)\nq4 = 'D'"
+
 CASES = [
     Case("perfect", lambda: _text(_answered()), FULL),
     Case("untouched", lambda: RELEASE.read_text(encoding="utf-8"), 0.0),
@@ -112,6 +114,8 @@ CASES = [
     Case("floods the output", lambda: _text(_answered(
         q1_answer="print('\\n'.join(map(str, range(2_000_000))))\nq1 = 'C'")), FULL),
     Case("kernel dies", lambda: _text(_answered(q3_answer="import os\nos._exit(1)")), 5.0),
+    # 8 GiB fits this machine but not the 6 GiB cap: the answer fails, the others are graded.
+    Case("asks for too much memory", lambda: _text(_answered(q4_answer=HOG)), 5.0),
     Case("exception in an answer", lambda: _text(_answered(q4_answer="q4 = 1 / 0")), 5.0),
     Case("syntax error in an answer", lambda: _text(_answered(q5_answer="q5 = 'B")), 5.0),
     Case("always-equal object", lambda: _text(_answered(
