@@ -33,7 +33,7 @@ def manifest(root) -> dict:
     [
         (lambda m: m.pop("title"), "field 'title'"),
         (lambda m: m["lessons"][0].update(id="Quiz One"), "field 'lessons.0.id'"),
-        (lambda m: m["lessons"].append(dict(m["lessons"][0])), "repeated: 05_practice_quiz"),
+        (lambda m: m["lessons"].append(dict(m["lessons"][-1])), "repeated: 05_practice_quiz"),
         (lambda m: m["lessons"][0].update(points={"q1": -1}), "points must be positive"),
         (lambda m: m.update(seed="forty-two"), "field 'seed'"),
         (lambda m: m.update(repository="not a repo"), "field 'repository'"),

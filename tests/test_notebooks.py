@@ -26,12 +26,17 @@ def grade_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
 
 
 def secret_lines(nb: nbformat.NotebookNode) -> set[str]:
-    """Lines of hidden tests and of solutions that mean something on their own."""
-    lines = set()
+    """Lines of hidden tests and of solutions that mean something on their own.
+
+    A line the lesson also shows openly (say, in a demonstration) is no secret.
+    """
+    lines, public = set(), []
     for cell in nb.cells:
         for block in HIDDEN.findall(cell.source) + SOLUTION.findall(cell.source):
             lines |= {line.strip() for line in block.splitlines() if len(line.strip()) >= 12}
-    return lines
+        public.append(SOLUTION.sub("", HIDDEN.sub("", cell.source)))
+    shown = "\n".join(public)
+    return {line for line in lines if line not in shown}
 
 
 @pytest.mark.slow
