@@ -6,7 +6,6 @@ compare numbers with a tolerance. Right verdicts are stored as digests, as in th
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 
@@ -16,6 +15,7 @@ import numpy as np
 from grader import data
 from grader.checks.feedback import expect, fail, passed
 from grader.checks.metrics import as_number
+from grader.checks.verdicts import VerdictTable
 
 # --- Exercise 1: a label-preserving augmentation for digits ---------------------------------
 
@@ -254,42 +254,11 @@ PIPELINE_HINTS = {
 }
 
 
-def pipeline_digest(pipeline: str, verdict: str) -> str:
-    """The stored form of a right verdict."""
-    return hashlib.sha256(f"course-experiment:{pipeline}:{verdict}".encode()).hexdigest()
-
-
-def normalize_pipeline_verdict(value: object, pipeline: str) -> str:
-    """A verdict as one of :data:`PIPELINE_VERDICTS`; case, spaces, ``-`` and ``_`` do not count."""
-    __tracebackhide__ = True
-    if type(value) is not str:
-        fail(
-            f'verdicts["{pipeline}"] must be one of the verdicts in quotes (a str); got '
-            f"{value!r} of type {type(value).__name__}."
-        )
-    verdict = " ".join(str.replace(str.replace(value, "_", " "), "-", " ").lower().split())
-    if verdict not in PIPELINE_VERDICTS:
-        choices = ", ".join(f'"{v}"' for v in PIPELINE_VERDICTS)
-        fail(f'verdicts["{pipeline}"] = {value!r} is not one of: {choices}.')
-    return verdict
+TABLE = VerdictTable("verdicts", "course-experiment", PIPELINE_VERDICTS, _PIPELINES, PIPELINE_HINTS)
 
 
 def pipeline_verdicts(answer: object) -> None:
     """Exercise 4: a verdict for each pipeline of the table."""
     __tracebackhide__ = True
-    expect(
-        type(answer) is dict,
-        f"verdicts must be a dict such as {{'P1': 'sound', ...}}; got {type(answer).__name__}.",
-    )
-    keys = sorted(k for k in answer if type(k) is str)  # type: ignore[union-attr]
-    expect(
-        len(keys) == len(answer) and keys == list(PIPELINES),  # type: ignore[arg-type]
-        f"verdicts needs exactly one verdict for each of {', '.join(PIPELINES)}; it has the "
-        f"keys {sorted(map(repr, answer))}.",  # type: ignore[arg-type]
-    )
-    given = {p: normalize_pipeline_verdict(answer[p], p) for p in PIPELINES}  # type: ignore[index]
-    wrong = [p for p in PIPELINES if pipeline_digest(p, given[p]) != _PIPELINES[p]]
-    if wrong:
-        hints = "".join(f"\n  - {p}: {PIPELINE_HINTS[p]}" for p in wrong)
-        fail(f"{len(wrong)} of {len(PIPELINES)} verdicts are not right yet. Hints:{hints}")
+    TABLE.check(answer, PIPELINES)
     passed(f"all {len(PIPELINES)} verdicts are right.")

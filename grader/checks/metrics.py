@@ -5,14 +5,14 @@ Reference values come from scikit-learn; right verdicts are stored as digests, a
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-from grader.checks.feedback import expect, fail, passed
+from grader.checks.feedback import fail, passed
+from grader.checks.verdicts import VerdictTable
 
 # --- Answers that are numbers ---------------------------------------------------------------
 
@@ -224,42 +224,14 @@ HINTS = {
 }
 
 
-def digest(model: str, verdict: str) -> str:
-    """The stored form of a right verdict."""
-    return hashlib.sha256(f"course-metrics:{model}:{verdict}".encode()).hexdigest()
-
-
-def normalize_verdict(value: object, model: str) -> str:
-    """A verdict as one of :data:`VERDICTS`: case, spaces, ``-`` and ``_`` do not matter."""
-    __tracebackhide__ = True
-    if type(value) is not str:
-        fail(
-            f'diagnosis["{model}"] must be one of the verdicts in quotes (a str), e.g. '
-            f'"cannot tell"; got {value!r} of type {type(value).__name__}.'
-        )
-    verdict = " ".join(str.replace(str.replace(value, "_", " "), "-", " ").lower().split())
-    if verdict not in VERDICTS:
-        choices = ", ".join(f'"{v}"' for v in VERDICTS)
-        fail(f'diagnosis["{model}"] = {value!r} is not one of the verdicts: {choices}.')
-    return verdict
+TABLE = VerdictTable(
+    "diagnosis", "course-metrics", VERDICTS, _DIAGNOSIS, HINTS, label="model {item}",
+    example=', e.g. "cannot tell"',
+)
 
 
 def diagnosis(answer: object, models: Sequence[str] = MODELS) -> None:
     """Exercise 3: a verdict for each model of the table."""
     __tracebackhide__ = True
-    expect(
-        type(answer) is dict,
-        f"diagnosis must be a dict such as {{'A': 'ready', ...}}; got {type(answer).__name__}.",
-    )
-    keys = sorted(k for k in answer if type(k) is str)  # type: ignore[union-attr]
-    expect(
-        len(keys) == len(answer) and keys == sorted(models),  # type: ignore[arg-type]
-        f"diagnosis needs exactly one verdict for each of the models {', '.join(models)}; "
-        f"it has the keys {sorted(map(repr, answer))}.",  # type: ignore[arg-type]
-    )
-    verdicts = {m: normalize_verdict(answer[m], m) for m in models}  # type: ignore[index]
-    wrong = [m for m in models if digest(m, verdicts[m]) != _DIAGNOSIS[m]]
-    if wrong:
-        hints = "".join(f"\n  - model {m}: {HINTS[m]}" for m in wrong)
-        fail(f"{len(wrong)} of {len(models)} verdicts are not right yet. Hints:{hints}")
+    TABLE.check(answer, tuple(models))
     passed(f"all {len(models)} verdicts are right.")
