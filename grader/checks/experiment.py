@@ -257,6 +257,12 @@ PIPELINE_HINTS = {
 TABLE = VerdictTable("verdicts", "course-experiment", PIPELINE_VERDICTS, _PIPELINES, PIPELINE_HINTS)
 
 
+def normalize_pipeline_verdict(value: object, pipeline: str) -> str:
+    """A verdict as one of :data:`PIPELINE_VERDICTS` (the hidden tests compare these)."""
+    __tracebackhide__ = True
+    return TABLE.normalize(value, pipeline)
+
+
 def pipeline_verdicts(answer: object) -> None:
     """Exercise 4: a verdict for each pipeline of the table."""
     __tracebackhide__ = True

@@ -230,6 +230,12 @@ TABLE = VerdictTable(
 )
 
 
+def normalize_verdict(value: object, model: str) -> str:
+    """A verdict as one of :data:`VERDICTS` (the hidden tests compare these)."""
+    __tracebackhide__ = True
+    return TABLE.normalize(value, model)
+
+
 def diagnosis(answer: object, models: Sequence[str] = MODELS) -> None:
     """Exercise 3: a verdict for each model of the table."""
     __tracebackhide__ = True
