@@ -56,7 +56,9 @@ def _grade(args: argparse.Namespace) -> int:
     for r in results:
         note = f"  ({r.reason})" if r.reason else ""
         print(f"{r.lesson:28} {r.student:20} {r.score:5g} / {r.max_score:g}  {r.status}{note}")
-    print(f"\nGrades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
+    out = Path(args.out)
+    print(f"\nGrades: {out / 'grades.csv'}; class report: {out / 'index.html'}")
+    print(f"Feedback per student: {out / 'feedback'}/")
     return 0
 
 
