@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from grader.collect import Submission, collect, lesson_signatures
 from grader.manifest import Course
 from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
-from grader.sandbox import Limits, run_isolated
+from grader.sandbox import Limits, namespaces_work, run_isolated
 
 
 def prepare_gradebook(root: Path, course: Course, work: Path) -> tuple[Path, dict[str, float]]:
@@ -79,6 +80,12 @@ def _futures(jobs: list[Job], options: Options, read_only: tuple[Path, ...]):
 
 
 def _run(jobs: list[Job], options: Options, out: Path, read_only: tuple[Path, ...]) -> list[Result]:
+    if jobs and not options.scheduler and not namespaces_work():
+        print(
+            "note: this machine cannot create network and mount namespaces (Linux, as root): "
+            "submissions run without network isolation, and the course is not mounted read-only.",
+            file=sys.stderr,
+        )
     results = []
     with tqdm(total=len(jobs), desc="Grading", unit="notebook", disable=not jobs) as bar:
         for job, future in _futures(jobs, options, read_only):
