@@ -28,7 +28,7 @@ browser:
 
 ## test: the whole test suite (what CI runs)
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## lab: open JupyterLab on the student notebooks
 lab: $(STAMP)

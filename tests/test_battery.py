@@ -12,7 +12,7 @@ from tests.battery import CASES, FULL, LESSON, ROOT, write
 from tests.test_grade import grader_cli
 from tests.test_notebooks import read, secret_lines
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def battery(tmp_path_factory) -> tuple[dict, Path]:
     folder = tmp_path_factory.mktemp("battery")
     students = write(folder / "submissions")
     out = folder / "reports"
-    done = grader_cli("grade", str(folder / "submissions"), "--out", str(out), "--timeout", "20")
+    done = grader_cli("grade", str(folder / "submissions"), "--out", str(out), "--timeout", "30")
     assert done.returncode == 0, done.stderr[-3000:]
     return students, out
 

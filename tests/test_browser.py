@@ -236,7 +236,6 @@ def first_demonstration(notebook: nbformat.NotebookNode, after: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("browser")
 @pytest.mark.parametrize("lesson_id", LESSONS)
 def test_lesson_opens_cleanly_and_runs_setup_and_a_demonstration(lesson_id, notebook_page, lab, course):
     nb = notebook_page(lesson_id)
@@ -257,7 +256,6 @@ def test_lesson_opens_cleanly_and_runs_setup_and_a_demonstration(lesson_id, note
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("browser")
 def test_quiz_gives_feedback_in_the_page_and_validates(notebook_page, course):
     assert QUIZ in course.by_id, f"{QUIZ} is a lesson of course.yml"
     nb = notebook_page(QUIZ)
@@ -286,7 +284,6 @@ def test_quiz_gives_feedback_in_the_page_and_validates(notebook_page, course):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("browser")
 def test_stock_nbgrader_validate_in_the_repository_reports_every_unanswered_exercise(root):
     path = f"notebooks/{QUIZ}/{QUIZ}.ipynb"
     nbgrader = Path(sys.executable).with_name("nbgrader")

@@ -123,7 +123,6 @@ def printed(cell: nbformat.NotebookNode) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("colab")
 def test_wheel_carries_every_file_of_the_package(wheel):
     package = [p.relative_to(ROOT).as_posix() for p in (ROOT / "grader").rglob("*") if p.is_file()]
     expected = {name for name in package if "__pycache__" not in name}
@@ -132,7 +131,6 @@ def test_wheel_carries_every_file_of_the_package(wheel):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("colab")
 @pytest.mark.parametrize("lesson_id", LESSONS)
 def test_notebook_runs_alone_on_the_installed_wheel(lesson_id, colab_venv, tmp_path, course):
     folder = tmp_path / "alone"

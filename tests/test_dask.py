@@ -9,7 +9,7 @@ import pytest
 from examples.make_submissions import EXPECTED
 from tests.test_grade import SAMPLES, grader_cli
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+pytestmark = [pytest.mark.slow]
 
 
 def test_grading_on_a_local_dask_cluster(tmp_path):

@@ -37,7 +37,6 @@ def graded(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("grading")
 def test_each_sample_gets_its_expected_score(graded):
     with (graded / "grades.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -49,7 +48,6 @@ def test_each_sample_gets_its_expected_score(graded):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("grading")
 def test_feedback_helps_and_leaks_no_hidden_test(graded):
     pages = sorted((graded / "feedback").rglob("*.html"))
     assert {page.parent.name for page in pages} == set(EXPECTED)
@@ -65,7 +63,6 @@ def test_feedback_helps_and_leaks_no_hidden_test(graded):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("grading")
 def test_a_second_run_reuses_finished_results(graded):
     before = {p: p.stat().st_mtime_ns for p in (graded / "results").rglob("*.json")}
     done = grader_cli("grade", str(SAMPLES), "--out", str(graded))

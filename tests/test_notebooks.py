@@ -40,14 +40,12 @@ def secret_lines(nb: nbformat.NotebookNode) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("notebooks")
 @pytest.mark.parametrize("lesson_id", LESSONS)
 def test_solution_passes_every_test(lesson_id):
     assert solution_problems(ROOT, lesson_id) == []
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("notebooks")
 @pytest.mark.parametrize("lesson_id", LESSONS)
 def test_untouched_student_version_passes_no_graded_test(lesson_id):
     assert release_problems(ROOT, lesson_id) == []

@@ -84,7 +84,6 @@ def test_import_grader_stays_light_and_progress_is_callable_either_way():
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("progress")
 def test_progress_scores_each_graded_cell_as_nbgrader_does(attempt):
     result = progress(attempt, show=False)
     assert [lesson.lesson for lesson in result.lessons] == [QUIZ]
@@ -99,7 +98,6 @@ def test_progress_scores_each_graded_cell_as_nbgrader_does(attempt):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("progress")
 def test_command_line_prints_a_table_with_points_so_far(attempt, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "grader", "progress", str(attempt)],
@@ -114,7 +112,6 @@ def test_command_line_prints_a_table_with_points_so_far(attempt, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("progress")
 def test_progress_works_inside_a_notebook(attempt, tmp_path):
     code = f"import grader\nresult = grader.progress({str(attempt)!r})\nprint('points', result.points)"
     notebook = new_notebook(cells=[new_code_cell(code)])

@@ -15,7 +15,7 @@ import pytest
 from tests.battery import CASES, write
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+pytestmark = [pytest.mark.slow]
 
 
 def start(submissions: Path, out: Path) -> subprocess.Popen:
