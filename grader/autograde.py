@@ -21,8 +21,8 @@ from grader.manifest import load_course
 from grader.nbconfig import course_config, venv_on_path
 from grader.preprocessors import ResilientExecute
 from grader.results import QuestionResult, Result, file_digest
+from grader.runtime import CELL_TIMEOUT
 
-CELL_TIMEOUT = 120
 MAX_FEEDBACK = 2000
 
 

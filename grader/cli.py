@@ -9,6 +9,7 @@ from pathlib import Path
 
 from grader.errors import CourseError
 from grader.manifest import find_root, load_course
+from grader.runtime import CELL_TIMEOUT
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -115,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", default="reports", help="report folder (default: reports/)")
     add = grade.add_argument
     add("--workers", type=int, default=os.cpu_count() or 1, help="parallel graders (default: cores)")
-    add("--timeout", type=int, default=120, help="seconds per cell (default: 120)")
+    add("--timeout", type=int, default=CELL_TIMEOUT, help=f"seconds per cell (default: {CELL_TIMEOUT})")
     add("--notebook-timeout", type=int, default=900, help="seconds per notebook (default: 900)")
     add("--memory", type=float, default=6, help="GiB of memory per submission (default: 6)")
     add("--scheduler", default=None, help="a Dask scheduler address (tcp://host:port): grade on it")
@@ -126,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
     doctor.set_defaults(run=_doctor)
     progress = verbs.add_parser("progress", help="run your lesson notebooks as a grader would; show points")
     progress.add_argument("path", nargs="?", default="notebooks", help="lessons folder or notebook")
-    progress.add_argument("--timeout", type=int, default=120, help="seconds per cell (default: 120)")
+    progress.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     progress.set_defaults(run=_progress)
     return main
 

@@ -31,7 +31,6 @@ def course_config(root: Path | None = None, course: Course | None = None) -> Con
     c.ColabCells.urls = {lesson.id: course.colab_url(lesson) for lesson in course.lessons}
     c.ColabCells.install_spec = course.install_spec()
     c.NextLessonLink.lessons = {lesson.id: _following(course, lesson.id) for lesson in course.lessons}
-    c.ClearSolutions.enforce_metadata = True
     return c
 
 

@@ -7,6 +7,7 @@ import os
 import warnings
 
 SEED = 42  # the course's one seed; tests check it equals course.yml's
+CELL_TIMEOUT = 120  # seconds per cell when validating, grading or checking progress
 
 
 def quiet() -> None:

@@ -18,8 +18,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from grader.errors import CourseError
+from grader.runtime import CELL_TIMEOUT
 
-CELL_TIMEOUT = 120  # seconds per cell, as when the course validates and grades its notebooks
 MESSAGE_WIDTH = 90
 CHECKPOINTS = ".ipynb_checkpoints"
 CHECK_ERRORS = ("CheckFailed", "AssertionError")  # their message is written for the student

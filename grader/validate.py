@@ -8,8 +8,7 @@ from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from grader.manifest import Course
-
-CELL_TIMEOUT = 120  # seconds per cell when validating; lessons that train models need some
+from grader.runtime import CELL_TIMEOUT
 
 
 def run_validator(notebook: Path, *, invert: bool = False) -> dict:
