@@ -40,7 +40,7 @@ build: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/python -m grader build --check
-	$(BIN)/ruff check grader tests benchmarks examples
+	$(BIN)/ruff check augcourse grader tests benchmarks examples
 
 ## bench: the performance measurements quoted in the README
 bench: $(STAMP)

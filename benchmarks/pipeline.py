@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader import runtime
+from augcourse import runtime
 
 runtime.quiet()
 
@@ -38,7 +38,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from grader.images import digit_batch  # noqa: E402
+from augcourse.images import digit_batch  # noqa: E402
 
 AUTOTUNE = tf.data.AUTOTUNE
 NAIVE = "map per image"
@@ -55,9 +55,7 @@ def augmenter(seed: int) -> keras.Sequential:
     )
 
 
-def pipelines(
-    images: np.ndarray, labels: np.ndarray, batch: int, seed: int
-) -> dict[str, tf.data.Dataset]:
+def pipelines(images: np.ndarray, labels: np.ndarray, batch: int, seed: int) -> dict[str, tf.data.Dataset]:
     """The four pipelines, each built from the same arrays with its own augmenter."""
 
     def source() -> tf.data.Dataset:

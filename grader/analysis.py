@@ -6,7 +6,7 @@ import ast
 from collections import Counter
 from dataclasses import dataclass, field
 
-from grader.checks.quiz import LETTERS, QUESTIONS
+from augcourse.checks.quiz import LETTERS, QUESTIONS
 from grader.results import Result
 
 

@@ -15,13 +15,13 @@ from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 
+from augcourse.runtime import CELL_TIMEOUT
 from grader.collect import Submission
 from grader.doctor import diagnose
 from grader.manifest import load_course
 from grader.nbconfig import course_config, venv_on_path
 from grader.preprocessors import ResilientExecute
 from grader.results import QuestionResult, Result, file_digest
-from grader.runtime import CELL_TIMEOUT
 
 MAX_FEEDBACK = 2000
 
@@ -160,4 +160,3 @@ def failed(job: Job, reason: str, status: str = "failed") -> Result:
         reason=reason,
         max_score=job.max_score,
     )
-

@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from augcourse.runtime import CELL_TIMEOUT
 from grader.errors import CourseError
 from grader.manifest import find_root, load_course
-from grader.runtime import CELL_TIMEOUT
 
 
 def _build(args: argparse.Namespace) -> int:

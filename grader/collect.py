@@ -108,7 +108,8 @@ def collect(source: Path, signatures: dict[str, set[str]], scratch: Path | None 
             raise CollectError(f"{source} is a file but not a zip archive of submissions.")
         source = _unzip(source, scratch)
     paths = sorted(
-        p for p in source.rglob("*.ipynb")
+        p
+        for p in source.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
     )
     chosen: dict[tuple[str, str | None], Submission] = {}

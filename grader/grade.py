@@ -12,13 +12,13 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from tqdm import tqdm
 
+from augcourse.runtime import CELL_TIMEOUT
 from grader.autograde import Job, failed
 from grader.build import generate
 from grader.collect import Submission, collect, lesson_signatures
 from grader.manifest import Course
 from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
-from grader.runtime import CELL_TIMEOUT
 from grader.sandbox import Limits, namespaces_work, run_isolated
 
 

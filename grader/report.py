@@ -15,8 +15,17 @@ from grader.results import Result
 
 # The columns of nbgrader's CsvExportPlugin, then why a submission was not graded normally.
 NBGRADER_COLUMNS = [
-    "assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-    "raw_score", "late_submission_penalty", "score", "max_score",
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
 ]
 COLUMNS = [*NBGRADER_COLUMNS, "status", "reason"]
 
@@ -25,11 +34,19 @@ _templates = Environment(loader=PackageLoader("grader"), autoescape=select_autoe
 
 def _row(result: Result) -> dict[str, str]:
     return {
-        "assignment": result.lesson, "duedate": "", "timestamp": result.timestamp,
-        "student_id": result.student, "last_name": "", "first_name": "", "email": "",
-        "raw_score": f"{result.score:g}", "late_submission_penalty": "0",
-        "score": f"{result.score:g}", "max_score": f"{result.max_score:g}",
-        "status": result.status, "reason": result.reason,
+        "assignment": result.lesson,
+        "duedate": "",
+        "timestamp": result.timestamp,
+        "student_id": result.student,
+        "last_name": "",
+        "first_name": "",
+        "email": "",
+        "raw_score": f"{result.score:g}",
+        "late_submission_penalty": "0",
+        "score": f"{result.score:g}",
+        "max_score": f"{result.max_score:g}",
+        "status": result.status,
+        "reason": result.reason,
     }
 
 
@@ -60,8 +77,13 @@ def score_plot(results: list[Result], max_score: float) -> str:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 2.6))
-    axes.hist([r.score for r in results], bins=int(max_score) + 1, range=(-0.5, max_score + 0.5),
-              color="#3b7dd8", edgecolor="white")
+    axes.hist(
+        [r.score for r in results],
+        bins=int(max_score) + 1,
+        range=(-0.5, max_score + 0.5),
+        color="#3b7dd8",
+        edgecolor="white",
+    )
     axes.set_xlabel("score")
     axes.set_ylabel("students")
     axes.set_title(f"Scores (out of {max_score:g})")

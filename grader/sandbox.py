@@ -168,13 +168,22 @@ def main() -> None:
     data = json.loads(sys.stdin.read())
     raw, sub = data["job"], data["job"]["submission"]
     submission = Submission(sub["student"], sub["lesson"], Path(sub["path"]), sub["problem"])
-    job = Job(submission, Path(raw["root"]), Path(raw["gradebook"]), Path(raw["work"]),
-              float(raw["max_score"]), int(raw["cell_timeout"]))
+    job = Job(
+        submission,
+        Path(raw["root"]),
+        Path(raw["gradebook"]),
+        Path(raw["work"]),
+        float(raw["max_score"]),
+        int(raw["cell_timeout"]),
+    )
     cell = data["cell"]
     paths = {key: Path(cell[key]) for key in ("unit", "home", "result")}
     read_only = tuple(Path(p) for p in cell["read_only"])
-    _child(job, Cell(**paths, read_only=read_only, isolate=cell["isolate"], threads=cell["threads"]),
-           int(data["memory"]))
+    _child(
+        job,
+        Cell(**paths, read_only=read_only, isolate=cell["isolate"], threads=cell["threads"]),
+        int(data["memory"]),
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from augcourse.runtime import CELL_TIMEOUT
 from grader.errors import CourseError
-from grader.runtime import CELL_TIMEOUT
 
 MESSAGE_WIDTH = 90
 CHECKPOINTS = ".ipynb_checkpoints"

@@ -7,8 +7,8 @@ from pathlib import Path
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
+from augcourse.runtime import CELL_TIMEOUT
 from grader.manifest import Course
-from grader.runtime import CELL_TIMEOUT
 
 
 def run_validator(notebook: Path, *, invert: bool = False) -> dict:

@@ -101,40 +101,86 @@ CASES = [
     Case("perfect", lambda: _text(_answered()), FULL),
     Case("untouched", lambda: RELEASE.read_text(encoding="utf-8"), 0.0),
     Case("some wrong", lambda: _text(_answered(q2_answer='q2 = "c"', q4_answer='q4 = "b"')), 4.0),
-    Case("test cell made to pass", _edit(lambda nb: setattr(_cell(nb, "q3"), "source", "pass"),
-                                         q3_answer='q3 = "D"'), 5.0, note="test cell q3 was edited"),
-    Case("points edited", _edit(lambda nb: _cell(nb, "q1").metadata.nbgrader.update(points=100)), FULL,
-         note="points of q1 were edited"),
-    Case("test cell deleted", _edit(lambda nb: nb.cells.remove(_cell(nb, "q3")), q3_answer='q3 = "B"'),
-         5.0, note="test cell q3 was missing"),
+    Case(
+        "test cell made to pass",
+        _edit(lambda nb: setattr(_cell(nb, "q3"), "source", "pass"), q3_answer='q3 = "D"'),
+        5.0,
+        note="test cell q3 was edited",
+    ),
+    Case(
+        "points edited",
+        _edit(lambda nb: _cell(nb, "q1").metadata.nbgrader.update(points=100)),
+        FULL,
+        note="points of q1 were edited",
+    ),
+    Case(
+        "test cell deleted",
+        _edit(lambda nb: nb.cells.remove(_cell(nb, "q3")), q3_answer='q3 = "B"'),
+        5.0,
+        note="test cell q3 was missing",
+    ),
     Case("metadata stripped", _edit(_strip_metadata), FULL, note="lost its nbgrader metadata"),
-    Case("metadata and ids stripped", _edit(lambda nb: _strip_metadata(nb, ids=True)), FULL,
-         note="lost its nbgrader metadata"),
+    Case(
+        "metadata and ids stripped",
+        _edit(lambda nb: _strip_metadata(nb, ids=True)),
+        FULL,
+        note="lost its nbgrader metadata",
+    ),
     Case("endless loop", lambda: _text(_answered(q2_answer="while True:\n    pass\nq2 = 'A'")), 5.0),
-    Case("floods the output", lambda: _text(_answered(
-        q1_answer="print('\\n'.join(map(str, range(2_000_000))))\nq1 = 'C'")), FULL),
+    Case(
+        "floods the output",
+        lambda: _text(_answered(q1_answer="print('\\n'.join(map(str, range(2_000_000))))\nq1 = 'C'")),
+        FULL,
+    ),
     Case("kernel dies", lambda: _text(_answered(q3_answer="import os\nos._exit(1)")), 5.0),
     # 8 GiB fits this machine but not the 6 GiB cap: the answer fails, the others are graded.
     Case("asks for too much memory", lambda: _text(_answered(q4_answer=HOG)), 5.0),
     Case("exception in an answer", lambda: _text(_answered(q4_answer="q4 = 1 / 0")), 5.0),
     Case("syntax error in an answer", lambda: _text(_answered(q5_answer="q5 = 'B")), 5.0),
-    Case("always-equal object", lambda: _text(_answered(
-        q1_answer="class Yes:\n    def __eq__(self, other):\n        return True\nq1 = Yes()")), 5.0),
-    Case("str subclass", lambda: _text(_answered(
-        q1_answer="class Sly(str):\n    def __eq__(self, other):\n        return True\nq1 = Sly('B')")), 5.0),
-    Case("patches the checks", lambda: _text(_answered(
-        q1_answer="quiz.check = lambda *args: None\nquiz.normalize = lambda q, a: 'C'\nq1 = 'B'")), 5.0,
-         note="q1_answer was not run"),
-    Case("patches builtins", lambda: _text(_answered(
-        q6_answer="import builtins\nbuiltins.AssertionError = Warning\nq6 = 'A'")), 5.0,
-         note="q6_answer was not run"),
+    Case(
+        "always-equal object",
+        lambda: _text(
+            _answered(q1_answer="class Yes:\n    def __eq__(self, other):\n        return True\nq1 = Yes()")
+        ),
+        5.0,
+    ),
+    Case(
+        "str subclass",
+        lambda: _text(
+            _answered(
+                q1_answer="class Sly(str):\n    def __eq__(self, other):\n        return True\nq1 = Sly('B')"
+            )
+        ),
+        5.0,
+    ),
+    Case(
+        "patches the checks",
+        lambda: _text(
+            _answered(
+                q1_answer="quiz.check = lambda *args: None\nquiz.normalize = lambda q, a: 'C'\nq1 = 'B'"
+            )
+        ),
+        5.0,
+        note="q1_answer was not run",
+    ),
+    Case(
+        "patches builtins",
+        lambda: _text(_answered(q6_answer="import builtins\nbuiltins.AssertionError = Warning\nq6 = 'A'")),
+        5.0,
+        note="q6_answer was not run",
+    ),
     Case("tries to escape its sandbox", lambda: _text(_answered(q1_answer=ESCAPE)), FULL),
     Case("duplicated answer cell", _edit(_duplicate_answer), FULL),
     Case("renamed file", lambda: _text(_answered()), FULL, path="{s}/" + f"{LESSON} (1).ipynb"),
     Case("old nbformat", _old_format, FULL, note="converted from nbformat 3"),
     Case("not valid JSON", lambda: _text(_answered())[:5000], 0.0, status="invalid", note="not valid JSON"),
-    Case("JSON but not a notebook", lambda: json.dumps({"answers": {"q1": "C"}}), 0.0, status="invalid",
-         note="not a Jupyter notebook"),
+    Case(
+        "JSON but not a notebook",
+        lambda: json.dumps({"answers": {"q1": "C"}}),
+        0.0,
+        status="invalid",
+        note="not a Jupyter notebook",
+    ),
 ]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import runtime
+from augcourse import runtime
 from grader.manifest import Course, load_course
 
 runtime.quiet()

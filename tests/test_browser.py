@@ -26,15 +26,21 @@ import nbformat
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
-from grader.checks.quiz import LETTERS, QUESTIONS, is_right
+from augcourse.checks.quiz import LETTERS, QUESTIONS, is_right
 from grader.manifest import load_course
 from grader.standing import graded_cells
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LESSONS = [lesson.id for lesson in load_course(ROOT).lessons]
@@ -107,9 +113,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     write_settings(tmp / "settings")
     port, token = free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-        f"--port={port}", f"--ServerApp.token={token}", f"--ServerApp.root_dir={served}",
-        "--ServerApp.disable_check_xsrf=True", f"--LabApp.user_settings_dir={tmp / 'settings'}",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={served}",
+        "--ServerApp.disable_check_xsrf=True",
+        f"--LabApp.user_settings_dir={tmp / 'settings'}",
         f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
     ]
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_RUNTIME_DIR": str(tmp / "run")}
@@ -137,8 +151,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-            headless=True, viewport={"width": 1400, "height": 1000},
+            tmp_path_factory.mktemp("profile"),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
         )
         yield context
         context.close()
@@ -149,7 +166,8 @@ def need(browser: BrowserContext | None) -> BrowserContext:
     if browser is None:
         pytest.fail(
             f"Chromium is not installed ({CHROMIUM} is missing). Run `make browser` "
-            "(Debian's chromium package), or `make test`, which installs it.", pytrace=False,
+            "(Debian's chromium package), or `make test`, which installs it.",
+            pytrace=False,
         )
     return browser
 

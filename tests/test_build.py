@@ -44,7 +44,9 @@ def test_stock_nbgrader_reproduces_notebooks_byte_for_byte(root, course, tmp_pat
     for lesson in course.lessons:
         subprocess.run(
             [str(nbgrader), "generate_assignment", lesson.id, "--no-db", "--force"],
-            cwd=copy, check=True, capture_output=True,
+            cwd=copy,
+            check=True,
+            capture_output=True,
         )
         built = (copy / "notebooks" / lesson.notebook).read_bytes()
         assert built == (root / "notebooks" / lesson.notebook).read_bytes(), lesson.id

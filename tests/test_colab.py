@@ -78,8 +78,10 @@ def build_wheel(tmp: Path) -> Path:
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(ROOT / name, source / name)
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", str(source), "-w", str(tmp / "dist")],
-        cwd=tmp)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", str(source), "-w", str(tmp / "dist")],
+        cwd=tmp,
+    )
     (wheel,) = (tmp / "dist").glob("*.whl")
     return wheel
 
@@ -101,8 +103,11 @@ def colab_venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     venv = tmp / "venv"
     run([sys.executable, "-m", "venv", str(venv)], cwd=tmp)
     packages = [f"{wheel}[cpu]", "ipykernel", "nbclient"]
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile", *packages],
-        cwd=tmp, env=clean_env(tmp, venv))
+    run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile", *packages],
+        cwd=tmp,
+        env=clean_env(tmp, venv),
+    )
     print(f"\nclean environment installed in {time.monotonic() - started:.0f} s")
     return venv
 
@@ -137,8 +142,11 @@ def test_notebook_runs_alone_on_the_installed_wheel(lesson_id, colab_venv, tmp_p
     folder.mkdir()
     path = lone_notebook(lesson_id, folder)
     started = time.monotonic()
-    run([str(colab_venv / "bin" / "python"), "-c", EXECUTE, str(path), str(folder)],
-        cwd=folder, env=clean_env(tmp_path, colab_venv))
+    run(
+        [str(colab_venv / "bin" / "python"), "-c", EXECUTE, str(path), str(folder)],
+        cwd=folder,
+        env=clean_env(tmp_path, colab_venv),
+    )
     print(f"\n{lesson_id} ran in {time.monotonic() - started:.0f} s")
     cells = {cell.id: cell for cell in nbformat.read(path, as_version=4).cells}
     failed = [i for i, c in cells.items() if any(o.output_type == "error" for o in c.get("outputs", ()))]

@@ -46,7 +46,10 @@ def test_student_folders_with_renamed_downloads(tmp_path, signatures):
         shutil.copy(SAMPLES / student / QUIZ / f"{QUIZ}.ipynb", tmp_path / student / f"{QUIZ} (1).ipynb")
     shutil.copy(SAMPLES / "carol" / QUIZ / f"{QUIZ}.ipynb", tmp_path / "x.ipynb")
     assert {(s, lesson) for s, lesson, _ in found(tmp_path, signatures)} == {
-        ("alice", QUIZ), ("bob", QUIZ), ("x", QUIZ)}
+        ("alice", QUIZ),
+        ("bob", QUIZ),
+        ("x", QUIZ),
+    }
 
 
 def test_zip_from_an_lms(tmp_path, signatures):

@@ -74,8 +74,16 @@ def test_tampering_cells_are_replaced_and_named(tmp_path):
 
 @pytest.mark.parametrize(
     "source",
-    ["quiz.check = print", "import builtins", "setattr(quiz, 'check', 1)", "quiz = None",
-     "exec('q1 = 1')", "sys.modules['grader'] = None", "q1.__class__ = str", "del quiz.normalize"],
+    [
+        "quiz.check = print",
+        "import builtins",
+        "setattr(quiz, 'check', 1)",
+        "quiz = None",
+        "exec('q1 = 1')",
+        "sys.modules['grader'] = None",
+        "q1.__class__ = str",
+        "del quiz.normalize",
+    ],
 )
 def test_known_tricks_are_found(source):
     assert findings(source, {"quiz"})

@@ -1,7 +1,7 @@
 """Lesson 04_augmentation_experiment: its checks against right and wrong answers, and its claims.
 
 The experiment is computed once per module, with the lesson's seeds, by the same functions of
-``grader.data`` that the notebook calls.
+``augcourse.data`` that the notebook calls.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import keras
 import numpy as np
 import pytest
 
-from grader import data
-from grader.checks import CheckFailed
-from grader.checks import experiment as check
+from augcourse import data
+from augcourse.checks import CheckFailed
+from augcourse.checks import experiment as check
 
 
 @dataclass
@@ -97,7 +97,7 @@ WRONG_AUGMENTATIONS: dict[str, tuple[Callable[[], object], str]] = {
     "no random layer": (_sequential(keras.layers.Identity()), "unchanged"),
     "empty Sequential": (_sequential(), "raised ValueError"),
     "changes in inference": (_sequential(keras.layers.Rescaling(0.5)), "inference"),
-    "not a layer": (lambda: (lambda images: images), "Keras layer"),
+    "not a layer": (lambda: lambda images: images, "Keras layer"),
     "nothing returned": (lambda: None, "Keras layer"),
 }
 
@@ -165,9 +165,7 @@ def test_wrong_effect_function_fails(name: str, experiment: Experiment) -> None:
         (lambda a, b: paired_effect(a[:2], b[:2]), "not right|mean|spread"),
     ],
 )
-def test_wrong_effect_value_fails(
-    make_effect: Callable, words: str, experiment: Experiment
-) -> None:
+def test_wrong_effect_value_fails(make_effect: Callable, words: str, experiment: Experiment) -> None:
     with_aug, without = experiment.val("with"), experiment.val("without")
     with pytest.raises(CheckFailed, match=words):
         check.effect_summary(paired_effect, make_effect(with_aug, without), with_aug, without)
@@ -183,9 +181,7 @@ def clean_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
 RIGHT_CLEAN: dict[str, Callable] = {
     "predict": clean_accuracy,
     "evaluate": lambda model, x, y: model.evaluate(x, y, verbose=0)[1],
-    "training=False": lambda model, x, y: float(
-        np.mean(np.argmax(model(x, training=False), axis=1) == y)
-    ),
+    "training=False": lambda model, x, y: float(np.mean(np.argmax(model(x, training=False), axis=1) == y)),
 }
 
 
@@ -219,8 +215,7 @@ def test_wrong_clean_accuracy_fails(name: str, experiment: Experiment) -> None:
 def test_reported_training_accuracy_is_not_an_answer(experiment: Experiment) -> None:
     run, split = experiment.results["with"][1], experiment.split
     with pytest.raises(CheckFailed):
-        check.clean_accuracy(lambda m, x, y: run.final("accuracy"), run.model, split.x_train,
-                             split.y_train)
+        check.clean_accuracy(lambda m, x, y: run.final("accuracy"), run.model, split.x_train, split.y_train)
 
 
 # --- Exercise 4 ------------------------------------------------------------------------------
@@ -270,8 +265,7 @@ def test_verdicts_are_not_in_the_module_in_plain_text() -> None:
 
 def test_runs_are_reproducible_from_their_seed() -> None:
     split = data.digit_split()
-    runs = [data.train_cnn(split, partial(data.augmentation, 1.0), seed=5, epochs=8)
-            for _ in range(2)]
+    runs = [data.train_cnn(split, partial(data.augmentation, 1.0), seed=5, epochs=8) for _ in range(2)]
     assert runs[0].history == runs[1].history
     assert runs[0].val_epochs == [8]
 
@@ -292,8 +286,9 @@ def test_augmentation_helps_for_every_seed(experiment: Experiment) -> None:
     assert np.all(gains > 0), gains
     assert 0.02 <= mean <= 0.10, mean
     assert mean > spread, (mean, spread)
-    val_loss = {arm: np.mean([r.final("val_loss") for r in experiment.results[arm]])
-                for arm in ("with", "without")}
+    val_loss = {
+        arm: np.mean([r.final("val_loss") for r in experiment.results[arm]]) for arm in ("with", "without")
+    }
     assert val_loss["without"] > 1.5 * val_loss["with"]
 
 
@@ -360,9 +355,7 @@ def test_flips_make_sixes_and_nines_swap(experiment: Experiment) -> None:
     assert flips[6, 9] + flips[9, 6] >= 20 and flips[6, 9] > 0 and flips[9, 6] > 0
     drop = np.diag(safe) / safe.sum(axis=1) - np.diag(flips) / flips.sum(axis=1)
     assert np.sum(np.delete(drop, [6, 9]) > 0.05) >= 3  # mirrored digits suffer too
-    assert experiment.flips.final("val_accuracy") < experiment.results["with"][0].final(
-        "val_accuracy"
-    )
+    assert experiment.flips.final("val_accuracy") < experiment.results["with"][0].final("val_accuracy")
 
 
 def test_too_strong_augmentation_underfits(experiment: Experiment) -> None:

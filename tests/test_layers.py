@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from grader import images
-from grader.checks import layers as check
-from grader.checks.feedback import CheckFailed
+from augcourse import images
+from augcourse.checks import layers as check
+from augcourse.checks.feedback import CheckFailed
 
 L = keras.layers
 
@@ -74,9 +74,7 @@ WRONG_AUGMENTERS = {
     "both flips": pipeline(flip("horizontal_and_vertical"), rotation(0.2), zoom(0.1)),
     "diagonal flip (never flips)": pipeline(flip("diagonal"), rotation(0.2), zoom(0.1)),
     "no flip": pipeline(rotation(0.2), zoom(0.1)),
-    "rotation 20 degrees as a fraction": pipeline(
-        flip("horizontal"), rotation(20 / 360), zoom(0.1)
-    ),
+    "rotation 20 degrees as a fraction": pipeline(flip("horizontal"), rotation(20 / 360), zoom(0.1)),
     "rotation 20 (degrees)": pipeline(flip("horizontal"), rotation(20), zoom(0.1)),
     "rotation one way only": pipeline(flip("horizontal"), rotation((0, 0.2)), zoom(0.1)),
     "rotation 0.02": pipeline(flip("horizontal"), rotation(0.02), zoom(0.1)),
@@ -335,9 +333,7 @@ def test_what_each_fill_mode_puts_into_the_uncovered_pixels() -> None:
 def test_reflect_fill_copies_strokes_constant_fill_is_black() -> None:
     samples = images.digits()[0][[2, 3, 6, 7]]
     shift = {
-        mode: np.asarray(
-            L.RandomTranslation((0.25, 0.25), (0.25, 0.25), fill_mode=mode)(samples)
-        )
+        mode: np.asarray(L.RandomTranslation((0.25, 0.25), (0.25, 0.25), fill_mode=mode)(samples))
         for mode in ("reflect", "constant")
     }
     assert np.all(shift["constant"][:, :2] == 0) and np.all(shift["constant"][:, :, :2] == 0)
@@ -402,7 +398,10 @@ def test_one_number_means_minus_f_to_f_and_a_pair_is_exact() -> None:
     assert (zoom_layer.width_lower, zoom_layer.width_upper) == (-0.2, 0.3)
     shift = L.RandomTranslation(0.1, (0.0, 0.2))
     assert (shift.height_lower, shift.height_upper, shift.width_lower, shift.width_upper) == (
-        -0.1, 0.1, 0.0, 0.2
+        -0.1,
+        0.1,
+        0.0,
+        0.2,
     )
 
 

@@ -59,7 +59,10 @@ def test_the_cli_prints_the_error_not_a_traceback(tmp_path, root, manifest):
     shutil.copy(root / "nbgrader_config.py", tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "grader", "build", "--check"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and "lessons.0.id" in done.stderr

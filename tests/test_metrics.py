@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from grader import data
-from grader.checks import CheckFailed
-from grader.checks import metrics as check
+from augcourse import data
+from augcourse.checks import CheckFailed
+from augcourse.checks import metrics as check
 
 RECALL_TARGET = 0.9
 CAT, DOG = 0, 1
@@ -385,9 +385,7 @@ def test_keras_thresholds(screening: data.Screening, scores: dict) -> None:
     assert keras_pr(y_val, p_val, thresholds=at_a_score)[1] == pytest.approx(
         (np.sum(p_val[y_val == 1] > at_a_score)) / np.sum(y_val == 1)
     )
-    assert keras_pr(y_val, p_val, thresholds=at_a_score)[1] < np.mean(
-        p_val[y_val == 1] >= at_a_score
-    )
+    assert keras_pr(y_val, p_val, thresholds=at_a_score)[1] < np.mean(p_val[y_val == 1] >= at_a_score)
     assert keras_pr(y_val, p_val, thresholds=0.999) == (0.0, 0.0)
 
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from grader import images
-from grader.checks import pipeline as check
-from grader.checks.feedback import CheckFailed
+from augcourse import images
+from augcourse.checks import pipeline as check
+from augcourse.checks.feedback import CheckFailed
 
 L = keras.layers
 AUTOTUNE = tf.data.AUTOTUNE
@@ -106,10 +106,9 @@ WRONG_FAST = {
     "unbatched": train_variant(steps="spf"),
     "wrong batch size": lambda i, y, a, batch_size=32: fast_train_ds(i, y, a, batch_size * 2),
     "returns an array": lambda i, y, a, batch_size=32: np.asarray(i),
-    "maps the augmenter over (images, labels)": lambda i, y, a, batch_size=32: source(i, y)
-    .shuffle(len(i))
-    .batch(batch_size)
-    .map(a),
+    "maps the augmenter over (images, labels)": lambda i, y, a, batch_size=32: (
+        source(i, y).shuffle(len(i)).batch(batch_size).map(a)
+    ),
     "not written": not_written,
 }
 
@@ -147,10 +146,9 @@ WRONG_TRAIN = {
     "shuffles batches, not images": train_variant(steps="cbspf"),
     "repeat": train_variant(steps="sbpfr"),
     "labels shuffled apart from images": train_variant(steps="xsbpf"),
-    "drops the remainder": lambda i, y, a, batch_size=32: source(i, y)
-    .shuffle(len(i))
-    .batch(batch_size, drop_remainder=True)
-    .map(augment(a)),
+    "drops the remainder": lambda i, y, a, batch_size=32: (
+        source(i, y).shuffle(len(i)).batch(batch_size, drop_remainder=True).map(augment(a))
+    ),
     "not written": not_written,
 }
 
@@ -252,9 +250,7 @@ def test_a_sequential_fixes_the_rank_of_its_first_input() -> None:
 def test_a_layer_created_inside_map_fails_outside_works() -> None:
     x = images.digit_batch(4, size=16, channels=1)[0]
     with pytest.raises(ValueError, match=r"singleton tf\.Variables"):
-        tf.data.Dataset.from_tensor_slices(x).map(
-            lambda image: L.RandomRotation(0.05)(image, training=True)
-        )
+        tf.data.Dataset.from_tensor_slices(x).map(lambda image: L.RandomRotation(0.05)(image, training=True))
     outside = L.RandomRotation(0.05, seed=1)
     mapped = tf.data.Dataset.from_tensor_slices(x).map(lambda i: outside(i, training=True))
     assert not np.allclose(np.stack(list(mapped)), x)
@@ -278,9 +274,7 @@ def test_cache_after_a_random_map_freezes_the_augmentation() -> None:
 def test_the_recommended_pipeline_steps_and_validation_untouched() -> None:
     x, y = images.digit_batch(96, size=32, channels=1)
     train = make_train_ds(x, y, digit_augmenter(), 32)
-    assert check.dataset_ops(train) == [
-        "TensorSlice", "Cache", "Shuffle", "Batch", "ParallelMap", "Prefetch"
-    ]
+    assert check.dataset_ops(train) == ["TensorSlice", "Cache", "Shuffle", "Batch", "ParallelMap", "Prefetch"]
     assert not np.allclose(np.concatenate([b for b, _ in train]), x)
     val = np.concatenate([b for b, _ in make_val_ds(x, y, 32)])
     assert np.array_equal(val, x)

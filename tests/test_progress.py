@@ -11,8 +11,8 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from augcourse.checks.quiz import LETTERS, is_right
 from grader.answers import fill
-from grader.checks.quiz import LETTERS, is_right
 from grader.manifest import load_course
 from grader.standing import ProgressError, find_notebooks, progress
 from tests.conftest import ROOT
@@ -101,7 +101,10 @@ def test_progress_scores_each_graded_cell_as_nbgrader_does(attempt):
 def test_command_line_prints_a_table_with_points_so_far(attempt, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "grader", "progress", str(attempt)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()

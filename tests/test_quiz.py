@@ -8,10 +8,10 @@ import nbformat
 import numpy as np
 import pytest
 
+from augcourse.checks import CheckFailed
+from augcourse.checks.quiz import LETTERS, QUESTIONS, check, is_right, normalize, summary
+from augcourse.tryit import flips_seen, run
 from grader.answers import reference_answers
-from grader.checks import CheckFailed
-from grader.checks.quiz import LETTERS, QUESTIONS, check, is_right, normalize, summary
-from grader.tryit import flips_seen, run
 from tests.conftest import ROOT
 
 QUIZ = ROOT / "solutions" / "05_practice_quiz" / "05_practice_quiz.ipynb"

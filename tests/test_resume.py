@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.slow]
 
 def start(submissions: Path, out: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out), "--workers", "1"]
-    return subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def finished(out: Path) -> dict[Path, int]:

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-from grader.checks.feedback import fail, passed
-from grader.checks.verdicts import VerdictTable
+from augcourse.checks.feedback import fail, passed
+from augcourse.checks.verdicts import VerdictTable
 
 # --- Answers that are numbers ---------------------------------------------------------------
 
@@ -64,8 +64,7 @@ def _triple(result: object) -> tuple[float, float, float]:
     __tracebackhide__ = True
     if type(result) not in (tuple, list) or len(result) != 3:
         fail(
-            "precision_recall_f1 must return three numbers, (precision, recall, f1); "
-            f"it returned {result!r}."
+            f"precision_recall_f1 must return three numbers, (precision, recall, f1); it returned {result!r}."
         )
     names = ("precision", "recall", "f1")
     values = (as_number(v, n) for v, n in zip(result, names, strict=True))
@@ -225,7 +224,12 @@ HINTS = {
 
 
 TABLE = VerdictTable(
-    "diagnosis", "course-metrics", VERDICTS, _DIAGNOSIS, HINTS, label="model {item}",
+    "diagnosis",
+    "course-metrics",
+    VERDICTS,
+    _DIAGNOSIS,
+    HINTS,
+    label="model {item}",
     example=', e.g. "cannot tell"',
 )
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.feedback import expect, fail, passed
+from augcourse.checks.feedback import expect, fail, passed
 
 EPOCHS = 3
 
@@ -52,7 +52,8 @@ def dataset_ops(dataset: Any) -> list[str]:
     import tensorflow as tf
 
     graph = tf.raw_ops.DatasetToGraphV2(
-        input_dataset=dataset._variant_tensor, external_state_policy=1  # 1: ignore state
+        input_dataset=dataset._variant_tensor,
+        external_state_policy=1,  # 1: ignore state
     )
     graph_def = tf.compat.v1.GraphDef()
     graph_def.ParseFromString(graph.numpy())
@@ -163,8 +164,7 @@ def _call(make: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any
 def _check_batches(epoch: Epoch, batch_size: int, name: str) -> None:
     __tracebackhide__ = True
     expect(
-        all(size == batch_size for size in epoch.batch_sizes[:-1])
-        and epoch.batch_sizes[-1] <= batch_size,
+        all(size == batch_size for size in epoch.batch_sizes[:-1]) and epoch.batch_sizes[-1] <= batch_size,
         f"{name} yields batches of {sorted(set(epoch.batch_sizes))} images; "
         f"use batch_size={batch_size} as given.",
     )
@@ -278,7 +278,7 @@ def _speed(fast_train_ds: Callable[..., Any], slow_train_ds: Callable[..., Any])
     """Both pipelines timed on 512 digits of 32 × 32, turned and shifted at random."""
     import keras
 
-    from grader.images import digit_batch
+    from augcourse.images import digit_batch
 
     def augmenter() -> Any:
         return keras.Sequential(
@@ -308,9 +308,7 @@ def fast_pipeline(
     __tracebackhide__ = True
     name = "fast_train_ds()"
     images, labels = sample_data(count, seed=seed)
-    augmenter, dataset = _check_training(
-        fast_train_ds, images, labels, batch_size, function="fast_train_ds"
-    )
+    augmenter, dataset = _check_training(fast_train_ds, images, labels, batch_size, function="fast_train_ds")
     expect(
         min(augmenter.ranks) == 4,
         f"{name} calls the augmenter on one image at a time (rank-3 tensors). Batch first, "
@@ -329,6 +327,4 @@ def fast_pipeline(
         "so that the next batch is prepared while the model trains on this one.",
     )
     speed = _speed(fast_train_ds, slow_train_ds) if slow_train_ds else ""
-    passed(
-        f"{name} batches first, augments whole batches in a parallel map and prefetches.{speed}"
-    )
+    passed(f"{name} batches first, augments whole batches in a parallel map and prefetches.{speed}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from grader.checks.feedback import expect, fail
+from augcourse.checks.feedback import expect, fail
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from grader.checks.feedback import fail, passed
+from augcourse.checks.feedback import fail, passed
 
 LETTERS = ("A", "B", "C", "D")
 

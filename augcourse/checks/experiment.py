@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 import keras
 import numpy as np
 
-from grader import data
-from grader.checks.feedback import expect, fail, passed
-from grader.checks.metrics import as_number
-from grader.checks.verdicts import VerdictTable
+from augcourse import data
+from augcourse.checks.feedback import expect, fail, passed
+from augcourse.checks.metrics import as_number
+from augcourse.checks.verdicts import VerdictTable
 
 # --- Exercise 1: a label-preserving augmentation for digits ---------------------------------
 
@@ -120,8 +120,9 @@ def augmentation_pipeline(factory: Callable[[], object], seed: int = 0) -> None:
         problem = _behaviour_problem(layer, images)  # type: ignore[arg-type]
     if problem:
         fail(f"The augmentation is not right for digits yet: {problem}")
-    passed("the augmentation changes digits in training, leaves them alone in inference and "
-           "keeps them readable.")
+    passed(
+        "the augmentation changes digits in training, leaves them alone in inference and keeps them readable."
+    )
 
 
 # --- Exercise 2: the effect, mean ± spread over seeds ---------------------------------------
@@ -177,8 +178,10 @@ def effect_function(
         with_aug, without = np.array(with_values), np.array(without_values)
         got = _pair(func(with_aug.copy(), without.copy()), "paired_effect(...)")
         if not _effect_ok(got, with_aug, without):
-            fail(f"For with={list(with_values)}, without={list(without_values)}: "
-                 + _effect_mistake(got, with_aug, without))
+            fail(
+                f"For with={list(with_values)}, without={list(without_values)}: "
+                + _effect_mistake(got, with_aug, without)
+            )
     passed(f"paired_effect is right on {len(cases)} sets of runs.")
 
 
@@ -194,8 +197,10 @@ def effect_summary(
     with_arr, without_arr = np.asarray(with_aug, dtype=float), np.asarray(without_aug, dtype=float)
     got = _pair(effect, "effect")
     if not _effect_ok(got, with_arr, without_arr):
-        fail("effect, from the experiment's validation accuracies: "
-             + _effect_mistake(got, with_arr, without_arr))
+        fail(
+            "effect, from the experiment's validation accuracies: "
+            + _effect_mistake(got, with_arr, without_arr)
+        )
     passed(f"effect = {got[0]:+.1%} ± {got[1]:.1%} over {len(with_arr)} seeds.")
 
 

@@ -2,7 +2,7 @@
 
 Everything here runs on data that ships inside scikit-learn, so the lessons, their checks and their
 tests compute each result in one place and never download anything. Call
-:func:`grader.runtime.quiet` before importing this module (it imports TensorFlow).
+:func:`augcourse.runtime.quiet` before importing this module (it imports TensorFlow).
 """
 
 from __future__ import annotations
@@ -63,9 +63,7 @@ def screening_data(seed: int = 42, features: tuple[str, ...] = SCREENING_FEATURE
     names = list(cancer.feature_names)
     x = cancer.data[:, [names.index(name) for name in features]].astype("float32")
     y = (cancer.target == 0).astype("int32")  # scikit-learn codes malignant as 0; we make it 1
-    x_train, x_rest, y_train, y_rest = train_test_split(
-        x, y, test_size=0.4, stratify=y, random_state=seed
-    )
+    x_train, x_rest, y_train, y_rest = train_test_split(x, y, test_size=0.4, stratify=y, random_state=seed)
     x_val, x_test, y_val, y_test = train_test_split(
         x_rest, y_rest, test_size=0.5, stratify=y_rest, random_state=seed
     )
@@ -144,9 +142,7 @@ def digit_images(size: int = DIGIT_SIZE) -> tuple[np.ndarray, np.ndarray]:
 def digit_split(n_train: int = N_TRAIN, seed: int = SPLIT_SEED) -> Split:
     """A stratified split: ``n_train`` training images, every other image for validation."""
     x, y = digit_images()
-    x_train, x_val, y_train, y_val = train_test_split(
-        x, y, train_size=n_train, stratify=y, random_state=seed
-    )
+    x_train, x_val, y_train, y_val = train_test_split(x, y, train_size=n_train, stratify=y, random_state=seed)
     return Split(x_train, y_train, x_val, y_val)
 
 
@@ -321,10 +317,7 @@ def strength_sweep(
 ) -> list[Run]:
     """One run per augmentation strength, all from the same seed."""
     split = split or digit_split()
-    return [
-        train_cnn(split, partial(augmentation, s), seed=seed, name=f"strength {s:g}")
-        for s in strengths
-    ]
+    return [train_cnn(split, partial(augmentation, s), seed=seed, name=f"strength {s:g}") for s in strengths]
 
 
 @dataclass
@@ -352,9 +345,7 @@ def leakage_experiment(seed: int = 0) -> Leakage:
     augment = augmentation(LEAK_STRENGTH)
     copies = np.concatenate([augment(x[pool], training=True) for _ in range(LEAK_COPIES)])
     sources = np.tile(pool, LEAK_COPIES)
-    x_train, x_val, src_train, src_val = train_test_split(
-        copies, sources, test_size=0.5, random_state=seed
-    )
+    x_train, x_val, src_train, src_val = train_test_split(copies, sources, test_size=0.5, random_state=seed)
     leaky = Split(x_train, y[src_train], x_val, y[src_val])
     run = train_cnn(leaky, None, seed=seed, epochs=40, name="augmented before the split")
     fresh_images = np.asarray(augment(x[rest], training=True))
@@ -371,6 +362,5 @@ def augmented_validation(
 ) -> np.ndarray:
     """Validation accuracy measured ``draws`` times on freshly augmented validation images."""
     return np.array(
-        [accuracy(model, np.asarray(augment(split.x_val, training=True)), split.y_val)
-         for _ in range(draws)]
+        [accuracy(model, np.asarray(augment(split.x_val, training=True)), split.y_val) for _ in range(draws)]
     )

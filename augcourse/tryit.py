@@ -7,8 +7,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from grader.checks.layers import TRIALS, flips_seen
-from grader.checks.quiz import QUESTIONS
+from augcourse.checks.layers import TRIALS, flips_seen
+from augcourse.checks.quiz import QUESTIONS
 
 
 @dataclass(frozen=True)

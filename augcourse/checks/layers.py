@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.feedback import expect, fail, passed
+from augcourse.checks.feedback import expect, fail, passed
 
 TRIALS = 8  # training-mode calls per behaviour check; each flips a batch of 6 images at random
 ROTATION = 0.2  # the seed pipeline: rotation up to 20% of a turn either way
@@ -324,13 +324,11 @@ def detector(is_augmenting: Callable[..., Any]) -> None:
             fail("is_augmenting() is not written yet: replace `raise NotImplementedError()`.")
         expect(
             isinstance(got, bool | np.bool_),
-            f"is_augmenting() must return True or False; it returned {got!r} "
-            f"of type {type(got).__name__}.",
+            f"is_augmenting() must return True or False; it returned {got!r} of type {type(got).__name__}.",
         )
         expect(
             bool(got) == want,
-            f"for a call that {what}, is_augmenting() returned {bool(got)}, expected {want}. "
-            f"Hint: {hint}",
+            f"for a call that {what}, is_augmenting() returned {bool(got)}, expected {want}. Hint: {hint}",
         )
     passed("is_augmenting() tells augmenting calls from the rest, with tensors and round-off.")
 
@@ -375,7 +373,7 @@ def _digit_fill_message(layers: list[Any]) -> str | None:
 def digit_augmenter(build_digit_augmenter: Callable[..., Any]) -> None:
     """Exercise 3: label-preserving augmentation for 8×8 digits in [0, 1]."""
     __tracebackhide__ = True
-    from grader.images import digits
+    from augcourse.images import digits
 
     name = "build_digit_augmenter"
     images = digits()[0][:24]

@@ -5,6 +5,6 @@ is wrong and how to get it right. The same functions are called by the visible t
 notebooks, by nbgrader's grading of them, and by pytest against the reference solutions.
 """
 
-from grader.checks.feedback import CheckFailed, expect, passed
+from augcourse.checks.feedback import CheckFailed, expect, passed
 
 __all__ = ["CheckFailed", "expect", "passed"]
