@@ -1,10 +1,32 @@
-"""Checks that a student's notebook calls: one module per lesson, one function per exercise.
+"""The course's checks: one module per lesson, one :class:`Exercise` (probe + judge) per graded cell.
 
-Each check prints a short success message, or raises :class:`CheckFailed` whose message says what
-is wrong and how to get it right. The same functions are called by the visible tests of the
-notebooks, by nbgrader's grading of them, and by pytest against the reference solutions.
+The visible check of a notebook calls an exercise (probe and judge in the kernel, for immediate
+feedback); grading runs the probe alone in the kernel and the judge in the grader's own process.
+:data:`MODULES` is the one place that says which module holds a lesson's exercises.
 """
 
-from augcourse.checks.feedback import CheckFailed, expect, passed
+from __future__ import annotations
 
-__all__ = ["CheckFailed", "expect", "passed"]
+import importlib
+
+from augcourse.checks.exercise import Exercise, Verdict
+from augcourse.checks.feedback import CheckFailed, expect, fail, passed
+
+MODULES = {
+    "01_augmentation_layers": "augcourse.checks.layers",
+    "02_augmentation_pipeline": "augcourse.checks.pipeline",
+    "03_metrics_evaluation": "augcourse.checks.metrics",
+    "04_augmentation_experiment": "augcourse.checks.experiment",
+    "05_practice_quiz": "augcourse.checks.quiz",
+}
+
+
+def exercises(lesson: str) -> dict[str, Exercise]:
+    """A lesson's exercises by grade id (empty for a lesson with none)."""
+    if lesson not in MODULES:
+        return {}
+    module = importlib.import_module(MODULES[lesson])
+    return {exercise.grade_id: exercise for exercise in module.EXERCISES}
+
+
+__all__ = ["MODULES", "CheckFailed", "Exercise", "Verdict", "exercises", "expect", "fail", "passed"]

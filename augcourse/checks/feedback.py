@@ -6,7 +6,15 @@ from typing import Any, NoReturn
 
 
 class CheckFailed(AssertionError):
-    """An answer that is not right yet; the message is written for the student."""
+    """An answer that is not right yet; the message is written for the student.
+
+    ``mistake`` names the kind of mistake in a few stable words ("rotation in degrees"), for the
+    class report's item analysis; it is never shown as a hint.
+    """
+
+    def __init__(self, message: str, mistake: str = "") -> None:
+        super().__init__(message)
+        self.mistake = mistake
 
 
 def passed(message: str) -> None:
@@ -14,17 +22,17 @@ def passed(message: str) -> None:
     print(f"✅ {message}")
 
 
-def fail(message: str) -> NoReturn:
-    """Stop the check with a message for the student."""
+def fail(message: str, mistake: str = "") -> NoReturn:
+    """Stop the check with a message for the student (and the kind of mistake, for the report)."""
     __tracebackhide__ = True
-    raise CheckFailed(f"❌ {message}")
+    raise CheckFailed(f"❌ {message}", mistake)
 
 
-def expect(condition: bool, message: str) -> None:
+def expect(condition: bool, message: str, mistake: str = "") -> None:
     """Fail with ``message`` unless ``condition`` holds."""
     __tracebackhide__ = True
     if not condition:
-        fail(message)
+        fail(message, mistake)
 
 
 def _show_message_only(

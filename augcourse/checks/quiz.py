@@ -7,9 +7,11 @@ in plain text; a question's explanation is shown to the student once their answe
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from augcourse.checks.feedback import fail, passed
+from augcourse.checks.exercise import PRACTICE_SEED, Exercise, plain
+from augcourse.checks.feedback import fail
 
 LETTERS = ("A", "B", "C", "D")
 
@@ -176,6 +178,26 @@ QUESTIONS: dict[str, Question] = {
 }
 
 
+def letter_of(qid: str, data: object) -> str:
+    """The letter in a probe's description of an answer (see :func:`plain`); fails on anything else."""
+    __tracebackhide__ = True
+    example = f'{qid} = "B"'
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        fail(f"{qid} could not be read.", "malformed")
+    value = data.get("value")
+    if data["type"] == "NoneType" or data["type"] == "ellipsis":
+        fail(f"{qid} is not answered yet: set it to one letter in quotes, e.g. {example}.", "not answered")
+    if data["type"] != "str" or not isinstance(value, str):
+        fail(
+            f"{qid} must be a letter in quotes (a str), e.g. {example}; got a value of type {data['type']}.",
+            "not a str",
+        )
+    letter = value.strip().upper()
+    if letter not in LETTERS:
+        fail(f"{qid} must be one of A, B, C or D, e.g. {example}; got {value[:40]!r}.", "not a letter")
+    return letter
+
+
 def normalize(qid: str, answer: object) -> str:
     """The answer as one of A–D; ``"c"`` and ``" C "`` count as ``"C"``.
 
@@ -183,38 +205,43 @@ def normalize(qid: str, answer: object) -> str:
     accepted: an object that merely claims to equal a letter is not an answer.
     """
     __tracebackhide__ = True
-    example = f'{qid} = "B"'
-    if answer is None or answer is Ellipsis:
-        fail(f"{qid} is not answered yet: set it to one letter in quotes, e.g. {example}.")
-    if type(answer) is not str:
-        fail(
-            f"{qid} must be a letter in quotes (a str), e.g. {example}; "
-            f"got {answer!r} of type {type(answer).__name__}."
-        )
-    letter = str.upper(str.strip(answer))
-    if letter not in LETTERS:
-        fail(f"{qid} must be one of A, B, C or D, e.g. {example}; got {answer!r}.")
-    return letter
+    return letter_of(qid, plain(answer))
 
 
 def is_right(qid: str, answer: object) -> bool:
     """Whether ``answer`` is the right option (False for anything that is not a valid letter)."""
-    try:
-        letter = normalize(qid, answer)
-    except AssertionError:
-        return False
-    return QUESTIONS[qid].is_right(letter)
+    return EXERCISES_BY_ID[qid].decide(plain(answer), PRACTICE_SEED).passed
+
+
+def _probe(seed: int, answer: object) -> dict:
+    """The answer, described without trusting it."""
+    return plain(answer)
+
+
+def _judge(qid: str) -> Callable[[object, int], str]:
+    def judge(data: object, seed: int) -> str:
+        __tracebackhide__ = True
+        question = QUESTIONS[qid]
+        letter = letter_of(qid, data)
+        if not question.is_right(letter):
+            fail(f"{qid} = {letter!r} is not right yet. Hint: {question.hint}", f"option {letter}")
+        mistakes = "".join(f"\n  - {text}" for text in question.mistakes.values())
+        return f"{qid} = {letter!r} is right.\n\nWhy: {question.explanation}\n\nCommon mistakes:{mistakes}"
+
+    return judge
+
+
+EXERCISES = [
+    Exercise(qid, f"Question {qid[1:]}: {question.topic}", (qid,), _probe, _judge(qid))
+    for qid, question in QUESTIONS.items()
+]
+EXERCISES_BY_ID = {exercise.grade_id: exercise for exercise in EXERCISES}
 
 
 def check(qid: str, answer: object) -> None:
     """Immediate feedback: the explanation when right; otherwise the hint, and a failure."""
     __tracebackhide__ = True
-    question = QUESTIONS[qid]
-    letter = normalize(qid, answer)
-    if not question.is_right(letter):
-        fail(f"{qid} = {letter!r} is not right yet. Hint: {question.hint}")
-    mistakes = "".join(f"\n  - {text}" for text in question.mistakes.values())
-    passed(f"{qid} = {letter!r} is right.\n\nWhy: {question.explanation}\n\nCommon mistakes:{mistakes}")
+    EXERCISES_BY_ID[qid](answer)
 
 
 def summary(namespace: dict[str, object]) -> int:
