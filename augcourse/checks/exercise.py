@@ -28,7 +28,7 @@ MISSING = object()
 MAX_MESSAGE = 300
 
 Probe = Callable[..., Any]  # probe(seed, *values) -> plain data
-Judge = Callable[[Any, int], str]  # judge(data, seed) -> success message; raises CheckFailed
+Judge = Callable[..., str]  # judge(data, seed[, context]) -> success message; raises CheckFailed
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ class Exercise:
     names: tuple[str, ...]
     probe: Probe
     judge: Judge
+    needs_context: bool = False  # the judge also takes what only the grader knows (student id, answer key)
 
     def gather(self, values: Sequence[Any], seed: int) -> Any:
         """Run the probe on the student's values; a missing name or a failing probe is data too."""
@@ -112,8 +113,8 @@ class Exercise:
         except Exception as error:
             return {"probe_error": f"{type(error).__name__}: {_first_line(error)}"}
 
-    def decide(self, data: Any, seed: int) -> Verdict:
-        """Judge the data: never raises, whatever the data."""
+    def decide(self, data: Any, seed: int, context: dict[str, Any] | None = None) -> Verdict:
+        """Judge the data (with the grader's ``context`` where the judge needs it): never raises."""
         if data is None:
             return Verdict(
                 False, "no answer reached the grader: the check did not run to the end.", "no answer"
@@ -126,7 +127,7 @@ class Exercise:
                 False, f"checking the answer failed: {str(data['probe_error'])[:MAX_MESSAGE]}", "error"
             )
         try:
-            message = self.judge(data, seed)
+            message = self.judge(data, seed, context or {}) if self.needs_context else self.judge(data, seed)
         except CheckFailed as failure:
             return Verdict(False, str(failure).removeprefix("❌").strip(), failure.mistake or "wrong")
         except Exception:
