@@ -38,6 +38,7 @@ class Verdict:
     passed: bool
     message: str
     mistake: str = ""
+    item: str = ""  # the bank item judged, where the question differs per student (the graded test)
 
 
 def _first_line(error: BaseException) -> str:
