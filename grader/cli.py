@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from augcourse.runtime import CELL_TIMEOUT
 from grader.errors import CourseError
+from grader.execute import CELL_TIMEOUT
 from grader.manifest import find_root, load_course
 
 
@@ -52,7 +52,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     root = find_root()
     limits = Limits(notebook_timeout=args.notebook_timeout, memory_bytes=int(args.memory * 2**30))
-    options = Options(args.workers, args.timeout, limits, args.scheduler)
+    options = Options(args.workers, args.timeout, limits, args.scheduler, args.keep_scratch)
     results = grade(root, load_course(root), Path(args.submissions), Path(args.out), options)
     for r in results:
         note = f"  ({r.reason})" if r.reason else ""
@@ -120,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
     add("--notebook-timeout", type=int, default=900, help="seconds per notebook (default: 900)")
     add("--memory", type=float, default=6, help="GiB of memory per submission (default: 6)")
     add("--scheduler", default=None, help="a Dask scheduler address (tcp://host:port): grade on it")
+    add("--keep-scratch", action="store_true", help="keep the grading scratch folder (for debugging)")
     grade.set_defaults(run=_grade)
     doctor = verbs.add_parser("doctor", help="check a notebook before handing it in; show repairs")
     doctor.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to check")

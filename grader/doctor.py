@@ -18,7 +18,7 @@ import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat import NotebookNode
 
-from grader.tamper import findings, provided_names, voided
+from grader.tamper import findings, provided_names
 
 
 @dataclass
@@ -133,7 +133,7 @@ def rebuild(submission: NotebookNode, release: NotebookNode) -> tuple[NotebookNo
     cells[-1:-1] = [_plain(extra) for extra in extras[None]]
     rebuilt = nbformat.from_dict({**release, "cells": cells})
     given_ids = {c.get("id") for c in release.cells if not _nbgrader(c).get("solution")}
-    return rebuilt, repairs + _changes(submission, release) + _void_tampering(rebuilt, given_ids)
+    return rebuilt, repairs + _changes(submission, release) + _reaching_notes(rebuilt, given_ids)
 
 
 def _plain(cell: NotebookNode) -> NotebookNode:
@@ -164,8 +164,8 @@ def _changes(submission: NotebookNode, release: NotebookNode) -> list[str]:
     return notes
 
 
-def _void_tampering(notebook: NotebookNode, given_ids: set[str]) -> list[str]:
-    """Replace the student's cells (answers, extras) that patch the grading code; say which and why."""
+def _reaching_notes(notebook: NotebookNode, given_ids: set[str]) -> list[str]:
+    """A note for each of the student's cells that reaches into the course's code (scores ignore it)."""
     mine = [c for c in notebook.cells if c.cell_type == "code" and c.get("id") not in given_ids]
     given = [c.source for c in notebook.cells if c.cell_type == "code" and c.get("id") in given_ids]
     protected = provided_names(given)
@@ -174,8 +174,9 @@ def _void_tampering(notebook: NotebookNode, given_ids: set[str]) -> list[str]:
         reasons = findings(cell.source, protected)
         if reasons:
             name = _nbgrader(cell).get("grade_id", "an extra cell")
-            notes.append(f"{name} was not run: it reaches into the grading code ({'; '.join(reasons)})")
-            cell.source = voided(reasons)
+            notes.append(
+                f"{name} reaches into the checks ({'; '.join(reasons)}); its data was judged as usual"
+            )
     return notes
 
 

@@ -1,95 +1,183 @@
-"""``grade``: collect submissions, autograde each in parallel, write grades and feedback."""
+"""``grade``: collect submissions, grade each in its sandbox, in parallel; write grades and feedback.
+
+Each submission goes through the grading core (:mod:`grader.core`): repaired on its released
+notebook, its tests replaced by probes, executed in a sandbox (:mod:`grader.sandbox`) that can read
+no solution, gradebook or other submission, and judged here, in a process that ran no student code.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from nbgrader.api import Gradebook
+import nbformat
+import yaml
 from tqdm import tqdm
 
-from augcourse.runtime import CELL_TIMEOUT
-from grader.autograde import Job, failed
-from grader.build import generate
 from grader.collect import Submission, collect, lesson_signatures
+from grader.core import Prepared, Unreadable, conclude, prepare
+from grader.execute import CELL_TIMEOUT
 from grader.manifest import Course
 from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
-from grader.sandbox import Limits, namespaces_work, run_isolated
+from grader.sandbox import Limits, Run, execute_isolated, isolation
+
+MAX_EXECUTED_BYTES = 256 * 2**20
 
 
-def prepare_gradebook(root: Path, course: Course, work: Path) -> tuple[Path, dict[str, float]]:
-    """A gradebook holding the given lessons (nbgrader's generate_assignment), and their max scores."""
-    release = work / "release"
-    generate(root, course, release, database=True)
-    gradebook = release / "gradebook.db"
-    with Gradebook(f"sqlite:///{gradebook}") as gb:
-        max_scores = {lesson.id: float(gb.find_assignment(lesson.id).max_score) for lesson in course.lessons}
-    return gradebook, max_scores
+@dataclass(frozen=True)
+class Options:
+    """How to grade: parallelism, limits, where to run, and whether to keep the scratch folder."""
+
+    workers: int = os.cpu_count() or 1
+    cell_timeout: int = CELL_TIMEOUT
+    limits: Limits = field(default_factory=Limits)
+    scheduler: str | None = None
+    keep_scratch: bool = False
 
 
-def _lessons_of(course: Course, subs: list[Submission]) -> Course:
-    """The course narrowed to the lessons these submissions are for (all, if none is known)."""
-    wanted = {sub.lesson for sub in subs}
-    lessons = [lesson for lesson in course.lessons if lesson.id in wanted]
-    return course.model_copy(update={"lessons": lessons or course.lessons})
+@dataclass(frozen=True)
+class Job:
+    """Everything needed to grade one submission (all of it in the trusted grader's hands)."""
+
+    submission: Submission
+    release: Path
+    max_score: float
+    scratch: Path
+    cell_timeout: int = CELL_TIMEOUT
+    read_only: tuple[Path, ...] = ()
+    hidden: tuple[Path, ...] = ()
+    context: dict[str, Any] = field(default_factory=dict)
+    keep_scratch: bool = False
+
+
+def failed(job: Job, reason: str, status: str = "failed") -> Result:
+    """A zero with a reason, for a submission that could not be graded."""
+    sub = job.submission
+    return Result(
+        student=sub.student,
+        lesson=sub.lesson or "unknown",
+        source=str(sub.path),
+        digest=file_digest(sub.path),
+        status=status,
+        reason=reason,
+        max_score=job.max_score,
+    )
+
+
+def _read_executed(path: Path) -> nbformat.NotebookNode | None:
+    """The executed notebook the sandbox wrote (untrusted: size-capped, parsed as data only)."""
+    if not path.is_file() or path.stat().st_size > MAX_EXECUTED_BYTES:
+        return None
+    try:
+        return nbformat.reads(path.read_text(encoding="utf-8", errors="replace"), as_version=4)
+    except Exception:
+        return None
+
+
+def _answers(prepared: Prepared) -> dict[str, str]:
+    """The source of each answer cell, keyed by grade id (for the class report)."""
+    from nbgrader.utils import is_solution
+
+    return {
+        cell.metadata.nbgrader["grade_id"]: cell.source
+        for cell in prepared.notebook.cells
+        if cell.cell_type == "code" and is_solution(cell)
+    }
+
+
+def grade_submission(job: Job, limits: Limits, threads: int = 1) -> Result:
+    """Grade one submission end to end; any failure becomes a Result with a reason, never an exception."""
+    sub = job.submission
+    try:
+        prepared = prepare(sub.path, job.release, sub.lesson or "")
+    except Unreadable as problem:
+        return failed(job, str(problem), status="invalid")
+    unit = Path(tempfile.mkdtemp(prefix="unit-", dir=job.scratch / "units"))
+    try:
+        notebook = unit / "notebook.ipynb"
+        nbformat.write(prepared.notebook, notebook)
+        home = job.scratch / "homes" / unit.name
+        run = Run(notebook, home, job.cell_timeout, job.read_only, job.hidden, threads)
+        problem = execute_isolated(run, limits)
+        executed = _read_executed(run.executed)
+        if executed is None:
+            return failed(job, problem or "the executed notebook could not be read back")
+        questions = conclude(prepared, executed, {"student": sub.student, **job.context})
+    finally:
+        if not job.keep_scratch:
+            shutil.rmtree(unit, ignore_errors=True)
+            shutil.rmtree(job.scratch / "homes" / unit.name, ignore_errors=True)
+    stamp = sub.path.parent / "timestamp.txt"
+    return Result(
+        student=sub.student,
+        lesson=prepared.lesson,
+        source=str(sub.path),
+        digest=file_digest(sub.path),
+        status="graded",
+        score=sum(q.score for q in questions),
+        max_score=job.max_score,
+        timestamp=stamp.read_text(encoding="utf-8").strip()[:64] if stamp.is_file() else "",
+        notes=prepared.repairs,
+        answers=_answers(prepared),
+        questions=questions,
+    )
+
+
+def max_score(release: Path) -> float:
+    """The points a lesson is worth: the sum over its graded cells, from the released notebook."""
+    from grader.probes import graded_cells
+
+    cells = graded_cells(nbformat.read(release, as_version=4))
+    return sum(float(cell.metadata.nbgrader.get("points", 0)) for cell in cells)
 
 
 def _pending(subs: list[Submission], out: Path) -> tuple[list[Submission], list[Result]]:
     todo, done = [], []
     for sub in subs:
         stored = sub.lesson and load_result(out, sub.student, sub.lesson, file_digest(sub.path))
-        if stored:
+        if stored and stored.status != "failed":  # a failure may be the machine's: try it again
             done.append(stored)
         else:
             todo.append(sub)
     return todo, done
 
 
-@dataclass(frozen=True)
-class Options:
-    """How to grade: parallelism, limits, and where to run."""
-
-    workers: int = os.cpu_count() or 1
-    cell_timeout: int = CELL_TIMEOUT
-    limits: Limits = field(default_factory=Limits)
-    scheduler: str | None = None
-
-
-def _futures(jobs: list[Job], options: Options, read_only: tuple[Path, ...]):
-    """Submit every job; yield (job, result) as each finishes, locally or on a Dask cluster."""
+def _futures(jobs: list[Job], options: Options):
+    """Submit every job; yield (job, future) as each finishes, locally or on a Dask cluster."""
     if options.scheduler:
         from distributed import Client
         from distributed import as_completed as dask_completed
 
         with Client(options.scheduler) as client:
-            futures = {
-                client.submit(run_isolated, job, options.limits, read_only, pure=False): job for job in jobs
-            }
+            futures = {client.submit(grade_submission, job, options.limits, pure=False): job for job in jobs}
             for future in dask_completed(futures):
                 yield futures[future], future
         return
     with ThreadPoolExecutor(max_workers=options.workers) as pool:
         threads = max(1, (os.cpu_count() or 1) // options.workers)
-        futures = {pool.submit(run_isolated, job, options.limits, read_only, threads): job for job in jobs}
+        futures = {pool.submit(grade_submission, job, options.limits, threads): job for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future
 
 
-def _run(jobs: list[Job], options: Options, out: Path, read_only: tuple[Path, ...]) -> list[Result]:
-    if jobs and not options.scheduler and not namespaces_work():
+def _run(jobs: list[Job], options: Options, out: Path) -> list[Result]:
+    if jobs and not options.scheduler and not isolation():
         print(
-            "note: this machine cannot create network and mount namespaces (Linux, as root): "
-            "submissions run without network isolation, and the course is not mounted read-only.",
+            "note: this machine cannot create Linux namespaces (neither as root nor in a user "
+            "namespace): submissions run without network isolation, and the course is not hidden "
+            "from them. Time, memory and file-size limits still apply.",
             file=sys.stderr,
         )
     results = []
     with tqdm(total=len(jobs), desc="Grading", unit="notebook", disable=not jobs) as bar:
-        for job, future in _futures(jobs, options, read_only):
+        for job, future in _futures(jobs, options):
             try:
                 result = future.result()
             except Exception as error:
@@ -100,30 +188,60 @@ def _run(jobs: list[Job], options: Options, out: Path, read_only: tuple[Path, ..
     return results
 
 
+def lesson_context(root: Path, course: Course, lesson_id: str) -> dict[str, Any]:
+    """What a lesson's judges need beyond the data: its answer key, where the manifest names one."""
+    key = getattr(course.lesson(lesson_id), "key", None)
+    if not key:
+        return {}
+    return {"key": yaml.safe_load((root / "solutions" / lesson_id / key).read_text(encoding="utf-8"))}
+
+
+def _hideable(folders: tuple[Path, ...], root: Path) -> tuple[Path, ...]:
+    """The folders that can be hidden from kernels: not the course, nor Python, nor what holds them."""
+    needed = {root, *(Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.executable))}
+    return tuple(p for p in folders if p.exists() and not any(n == p or p in n.parents for n in needed))
+
+
 def grade(
     root: Path, course: Course, source: Path, out: Path, options: Options | None = None
 ) -> list[Result]:
     """Grade every submission under ``source``; results, grades.csv and feedback go to ``out``."""
     options = options or Options()
     source, out = source.resolve(), out.resolve()
-    signatures = lesson_signatures(root, course)
-    with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
-        work = Path(tmp)
-        subs = collect(source, signatures, scratch=work)
+    scratch = Path(tempfile.mkdtemp(prefix="grading-"))
+    try:
+        for folder in ("units", "homes"):
+            (scratch / folder).mkdir()
+        subs = collect(source, lesson_signatures(root, course), scratch=scratch)
         todo, results = _pending(subs, out)
-        gradebook, max_scores = prepare_gradebook(root, _lessons_of(course, subs), work)
+        hidden = _hideable((root / "solutions", root / ".git", out, source, scratch, Path.home()), root)
+        releases = {lesson.id: root / "notebooks" / lesson.notebook for lesson in course.lessons}
         jobs = []
         for sub in todo:
-            max_score = max_scores.get(sub.lesson or "", 0.0)
-            job = Job(sub, root, gradebook, work / "units", max_score, options.cell_timeout)
-            if sub.problem or not sub.lesson:
+            release = releases.get(sub.lesson or "")
+            job = Job(
+                sub,
+                release or root,
+                max_score(release) if release else 0.0,
+                scratch,
+                options.cell_timeout,
+                read_only=(root,),
+                hidden=hidden,
+                keep_scratch=options.keep_scratch,
+                context=lesson_context(root, course, sub.lesson) if release else {},
+            )
+            if sub.problem or release is None:
                 reason = sub.problem or "not a notebook of this course: no cell matches any lesson"
                 result = failed(job, reason, status="invalid")
                 result.save(out)
                 results.append(result)
             else:
                 jobs.append(job)
-        read_only = (root, out, source, gradebook.parent)
-        results += _run(jobs, options, out, read_only)
+        results += _run(jobs, options, out)
+    finally:
+        if options.keep_scratch:
+            print(f"scratch kept in {scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
     write_reports(course, results, out)
     return sorted(results, key=lambda r: (r.lesson, r.student))

@@ -16,6 +16,9 @@ class QuestionResult(BaseModel):
     score: float
     max_score: float
     feedback: str = ""
+    title: str = ""
+    mistake: str = ""  # the kind of mistake the judge found ("" when right)
+    item: str = ""  # the bank item judged, where it differs per student
 
     @property
     def passed(self) -> bool:

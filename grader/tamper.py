@@ -1,8 +1,8 @@
-"""Find answer code that reaches into the grading machinery instead of answering.
+"""Notice answer code that reaches into the course's checks instead of answering.
 
-An answer may compute anything, but it may not rebind or patch what the tests rely on (the
-checks module, builtins, ``sys.modules``), nor run code it builds at run time. Such a cell is
-not run when grading: its question earns nothing, and the report says why.
+Scores never depend on this: the judges decide from the probes' data, outside the kernel. It only
+tells the instructor which cells deserve a look (rebinding or patching the checks, builtins or
+``sys.modules``, or running code built at run time).
 """
 
 from __future__ import annotations
@@ -84,9 +84,3 @@ def provided_names(sources: list[str]) -> set[str]:
         for statement in tree.body:
             names.update(_bound(statement))
     return names
-
-
-def voided(reasons: list[str]) -> str:
-    """The code that stands in for a tampering cell when grading."""
-    message = "This cell was not run when grading: it " + "; ".join(reasons) + "."
-    return f"raise RuntimeError({message!r})"
