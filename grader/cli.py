@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from grader.errors import CourseError
-from grader.execute import CELL_TIMEOUT
 from grader.manifest import find_root, load_course
+from grader.sandbox import CELL_TIMEOUT
 
 
 def _build(args: argparse.Namespace) -> int:

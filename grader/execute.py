@@ -8,8 +8,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import LimitOutput
 
 from grader.preprocessors import ResilientExecute
-
-CELL_TIMEOUT = 120  # seconds per cell when validating, grading or checking progress
+from grader.sandbox import CELL_TIMEOUT
 
 
 def execute(notebook: NotebookNode, folder: Path, timeout: int = CELL_TIMEOUT) -> NotebookNode:

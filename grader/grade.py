@@ -22,11 +22,10 @@ from tqdm import tqdm
 
 from grader.collect import Submission, collect, lesson_signatures
 from grader.core import Prepared, Unreadable, conclude, prepare
-from grader.execute import CELL_TIMEOUT
 from grader.manifest import Course
 from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
-from grader.sandbox import Limits, Run, execute_isolated, isolation
+from grader.sandbox import CELL_TIMEOUT, Limits, Run, execute_isolated, isolation
 
 MAX_EXECUTED_BYTES = 256 * 2**20
 
@@ -128,6 +127,33 @@ def grade_submission(job: Job, limits: Limits, threads: int = 1) -> Result:
         answers=_answers(prepared),
         questions=questions,
     )
+
+
+def grade_file(
+    path: Path,
+    lesson: str,
+    release: Path,
+    root: Path | None,
+    timeout: int = CELL_TIMEOUT,
+    student: str = "you",
+) -> Result:
+    """Grade one notebook file here, as ``grade`` would (progress, validate): same core, same sandbox."""
+    with tempfile.TemporaryDirectory(prefix="grading-one-") as tmp:
+        scratch = Path(tmp)
+        for folder in ("units", "homes"):
+            (scratch / folder).mkdir()
+        hidden = _hideable((root / "solutions", root / ".git"), root) if root else ()
+        read_only = (root,) if root else ()
+        job = Job(
+            Submission(student, lesson, path),
+            release,
+            max_score(release),
+            scratch,
+            timeout,
+            read_only=read_only,
+            hidden=(*hidden, *_hideable((scratch,), root or path.parent)),
+        )
+        return grade_submission(job, Limits())
 
 
 def max_score(release: Path) -> float:

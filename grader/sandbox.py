@@ -44,6 +44,7 @@ STATVFS_FLAGS = {  # statvfs f_flag bit -> mount flag (a user namespace must kee
     os.ST_NODIRATIME: MS_NODIRATIME,
     os.ST_RELATIME: MS_RELATIME,
 }
+CELL_TIMEOUT = 120  # seconds per cell when validating, grading or checking progress
 MARKER = "COURSE_GRADING_JOB"
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 _FORKS = multiprocessing.get_context("forkserver")

@@ -1,9 +1,9 @@
-"""Where a student stands: run each lesson notebook as nbgrader would and add up the points.
+"""Where a student stands: grade each lesson notebook exactly as ``grade`` would and add up the points.
 
-Each notebook is read from disk (save it first), its outputs cleared, and every cell executed in a
-fresh kernel by nbgrader's own ``Execute`` preprocessor; each graded cell is then scored by
-``nbgrader.utils.determine_grade``, exactly as autograding scores it. A graded test cell whose
-source no longer matches its checksum earns nothing here: a grader would put the original back.
+Each notebook is read from disk (save it first) and goes through the same grading core as ``grade``
+(:func:`grader.grade.grade_submission`): repaired on the released notebook when the course folder is
+at hand, its checks' probes executed in the same sandbox, and the data judged outside the kernel.
+So the points shown here are the points grading gives.
 
 ``grader.progress("notebooks/")`` in a notebook and ``python -m grader progress notebooks/`` on the
 command line both print a table and the former returns a :class:`CourseProgress`.
@@ -17,12 +17,11 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from augcourse.runtime import CELL_TIMEOUT
 from grader.errors import CourseError
+from grader.sandbox import CELL_TIMEOUT
 
 MESSAGE_WIDTH = 90
 CHECKPOINTS = ".ipynb_checkpoints"
-CHECK_ERRORS = ("CheckFailed", "AssertionError")  # their message is written for the student
 
 
 class ProgressError(CourseError):
@@ -109,15 +108,6 @@ def summary(progress: LessonProgress | CourseProgress) -> str:
     )
 
 
-def graded_cells(notebook: NotebookNode) -> list[NotebookNode]:
-    """The code cells nbgrader scores (``grade: true``), in order."""
-    return [
-        cell
-        for cell in notebook.cells
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
-    ]
-
-
 def find_notebooks(path: Path) -> list[Path]:
     """Lesson notebooks at ``path``: that notebook, or those in a folder and its lesson folders.
 
@@ -130,10 +120,16 @@ def find_notebooks(path: Path) -> list[Path]:
     if not path.is_dir():
         raise ProgressError(f"No notebook or folder at {path}.")
     candidates = sorted({*path.glob("*.ipynb"), *path.glob("*/*.ipynb")})
-    found = [p for p in candidates if CHECKPOINTS not in p.parts and graded_cells(_read(p))]
+    found = [p for p in candidates if CHECKPOINTS not in p.parts and _graded(_read(p))]
     if not found:
         raise ProgressError(f"No lesson notebook (one with graded cells) in {path} or its folders.")
     return found
+
+
+def _graded(notebook: NotebookNode) -> bool:
+    from grader.probes import graded_cells
+
+    return bool(graded_cells(notebook))
 
 
 def _read(path: Path) -> NotebookNode:
@@ -143,53 +139,37 @@ def _read(path: Path) -> NotebookNode:
         raise ProgressError(f"Cannot read {path} as a notebook: {error}") from None
 
 
-def execute(notebook: NotebookNode, folder: Path, timeout: int = CELL_TIMEOUT) -> NotebookNode:
-    """Clear the outputs and run every cell in a fresh kernel, in ``folder``, as nbgrader does."""
+def _lesson_of(path: Path) -> tuple[str, Path, Path | None]:
+    """(lesson id, released notebook, course root): from the course folder, else the file's name."""
+    from augcourse.checks import MODULES
+    from grader.collect import identify, lesson_signatures
+    from grader.manifest import ManifestError, find_root, load_course
+
     try:
-        from nbgrader.preprocessors import ClearOutput, Execute
-    except ImportError:
-        raise ProgressError(
-            "Progress runs notebooks the way nbgrader grades them; install nbgrader "
-            '(pip install "tf-augmentation-course[instructor]").'
-        ) from None
-    resources = {"metadata": {"path": str(folder)}}
-    notebook, resources = ClearOutput().preprocess(notebook, resources)
-    notebook, _ = Execute(timeout=timeout).preprocess(notebook, resources)
-    return notebook
-
-
-def failure(cell: NotebookNode) -> str:
-    """Why a graded cell lost its points: its error, or its first line on stderr."""
-    for output in cell.outputs:
-        if output.output_type == "error":
-            if output.ename in CHECK_ERRORS and output.evalue.strip():
-                return output.evalue.strip().removeprefix("❌").strip()
-            return f"{output.ename}: {output.evalue}".strip()
-        if output.output_type == "stream" and output.name == "stderr":
-            lines = output.text.strip().splitlines()
-            return "wrote to stderr (a grader gives no points): " + (lines[0] if lines else "")
-    return "earned part of its points"
-
-
-def score(cell: NotebookNode) -> Exercise:
-    """One executed graded cell, scored by nbgrader's ``determine_grade``."""
-    from nbgrader.utils import compute_checksum, determine_grade
-
-    meta = cell.metadata.nbgrader
-    max_points = float(meta.get("points", 0))
-    if meta.get("checksum") and compute_checksum(cell) != meta["checksum"]:
-        return Exercise(meta["grade_id"], 0.0, max_points, "this test cell was edited: restore it")
-    points, max_points = determine_grade(cell)
-    if points is None:
-        return Exercise(meta["grade_id"], 0.0, max_points, "graded by hand")
-    message = "" if points >= max_points else failure(cell)
-    return Exercise(meta["grade_id"], float(points), max_points, message)
+        root = find_root(path.parent)
+        course = load_course(root)
+    except ManifestError:
+        if path.stem not in MODULES:
+            raise ProgressError(f"{path.name}: not a lesson of this course.") from None
+        return path.stem, path, None
+    lesson = identify(path, Path(path.name), lesson_signatures(root, course)).lesson
+    if lesson is None:
+        raise ProgressError(f"{path.name}: no cell matches any lesson of this course.")
+    return lesson, root / "notebooks" / course.lesson(lesson).notebook, root
 
 
 def lesson_progress(path: Path, timeout: int = CELL_TIMEOUT) -> LessonProgress:
-    """Execute one lesson notebook and score its graded cells."""
-    executed = execute(_read(path), path.parent, timeout)
-    return LessonProgress(path.stem, path, [score(cell) for cell in graded_cells(executed)])
+    """Grade one lesson notebook as ``grade`` does; its graded cells with points and messages."""
+    from grader.grade import grade_file
+
+    lesson, release, root = _lesson_of(path)
+    result = grade_file(path, lesson, release, root, timeout)
+    if result.status != "graded":
+        raise ProgressError(f"{path.name} could not be graded: {result.reason}")
+    exercises = [
+        Exercise(q.grade_id, q.score, q.max_score, "" if q.passed else q.feedback) for q in result.questions
+    ]
+    return LessonProgress(lesson, path, exercises)
 
 
 def _shorten(text: str, width: int = MESSAGE_WIDTH) -> str:
