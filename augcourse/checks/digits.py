@@ -26,32 +26,61 @@ API (numpy only at module top level; Keras is imported inside the probe-side fun
 
 Inputs, both sides:
     ``sample(seed, count=COUNT, size=8) -> np.ndarray`` — ``count`` digits chosen by ``seed`` from
-    scikit-learn's 1,797, float32 ``(count, size, size, 1)`` in [0, 1] (``size`` 16 enlarges them by
+    scikit-learn's 1,797, float32 ``(count, size, size, 1)`` in [0, 1] (``size=16`` enlarges them by
     bilinear interpolation). The probe calls it to get its inputs; the judge calls it again to know
     them without trusting the probe.
 
 Probe side (runs in the student's kernel):
     ``observe(layer, images, calls=CALLS) -> dict`` — a built layer as plain data:
-    ``{"layers": [{"class": name, "config": get_config()}...], "inference": array,
-    "training": array (calls, *images.shape)}``; ``{"type": name}`` when it is not a Keras layer;
-    ``"raised"``/``"message"`` when calling it fails.
-    ``observe_builder(build, images, seed, calls=CALLS) -> dict`` — for a builder taking ``seed=``:
-    ``observe(build(seed=seed))`` plus ``"same_seed"`` (first training call of a second build with
-    ``seed``), ``"other_seed"`` (of a build with ``seed + 1``) and ``"unseeded"`` (first calls of two
-    builds with ``seed=None``); ``{"raised": name, "message": line}`` when building fails.
+    ``{"layers": [{"class": name, "config": {scalar settings of get_config()}}, ...],
+    "inference": layer(images, training=False), "training": array (calls, *images.shape)}``;
+    ``{"type": name}`` when it is not a Keras layer; ``"raised"`` / ``"message"`` added when calling
+    it fails. Nested ``Sequential`` s are flattened into their leaf layers.
+    ``observe_builder(build, images, seed, calls=CALLS) -> dict`` — for a builder called as
+    ``build(seed=...)``: ``observe(build(seed=seed))`` plus ``"same_seed"`` (first training call of a
+    second build with ``seed``), ``"other_seed"`` (of a build with ``seed + 1``) and ``"unseeded"``
+    (first calls of two builds with ``seed=None``, stacked); ``{"raised": name, "message": line,
+    "when": "building"}`` when building fails. A builder without a ``seed`` argument: call it
+    yourself inside ``attempt``-like code and pass the layer to ``observe``.
+    ``error_line(error) -> str`` — the informative line of a (Keras-wrapped) error message.
 
-Judge side (pure; never runs Keras):
-    ``problem(data, images, name="the augmentation", seeded=True) -> (message, mistake) | None`` —
-    ``images`` are the judge's own ``sample(...)``; ``name`` names the student's function in messages
-    (e.g. "build_digit_augmenter()"); ``seeded=False`` skips the seed criteria, for a builder without
-    a ``seed`` argument (pass ``observe(...)``'s data). ``message`` is written for the student (it
-    names the mistake, not the answer); ``mistake`` is a short stable kind for the class report.
-    Forged or malformed data yields a problem, never an exception.
+Judge side (pure; never runs Keras). Every function returns ``(message, mistake)`` or None:
+    ``problem(data, images, name="the augmentation", seeded=True)`` — the whole rule. ``images``
+    are the judge's own ``sample(...)``; ``name`` names the student's function in messages (e.g.
+    "digit_augmentation()"); ``seeded=False`` skips the seed criteria (data from ``observe`` alone).
+    ``message`` names the mistake without giving the answer; ``mistake`` is a short stable kind for
+    the class report: "not written", "raises an error", "factor out of range", "not a layer",
+    "no layers", "flip", "layer not allowed", "rotation too large", "zoom too large",
+    "shift too large", "ink in the fill", "bright fill", "value range", "brightness too strong",
+    "contrast too strong", "shape changed", "changes in inference", "no change in training",
+    "values outside [0, 1]", "seed not passed", "seed ignored", "fixed seed", "malformed".
+    Forged or malformed data yields a problem ("malformed"), never an exception.
+    Its parts, in the order ``problem`` applies them, for a check that needs only some:
+    ``built_problem(data, name)``, ``rule_problem(data, name)`` (``layer_problem(kind, config)`` per
+    layer), ``call_problem(data, images, name, noun="digits")``, ``change_problem(data, images, name,
+    noun)``, ``range_problem(data, name)``, ``seed_problem(data, name, noun)``; each assumes the
+    ones before it passed. ``factor_range(f)`` reads a factor as Keras does (``f`` → ``(-|f|, |f|)``).
+
+Example (lesson 4, a builder without ``seed``)::
+
+    def probe(seed, digit_augmentation):
+        images = digits.sample(seed, size=16)
+        built = attempt(digit_augmentation)
+        if "raised" in built:
+            return {"raised": built["raised"], "message": built["message"]}
+        return digits.observe(built["value"], images)
+
+    def judge(data, seed):
+        found = digits.problem(data, digits.sample(seed, size=16), "digit_augmentation()", seeded=False)
+        if found:
+            fail(*found)
+        return "..."
 """
 
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from typing import Any
 
@@ -73,6 +102,7 @@ ALLOWED = ("RandomRotation", "RandomZoom", "RandomTranslation", "RandomBrightnes
 NEUTRAL = ("InputLayer", "Identity")  # layers that do nothing to an image
 FLIPS = ("RandomFlip",)
 MAX_LAYERS = 50
+MAX_TEXT = 200  # characters of a student's error or setting quoted in a message
 
 
 # ---- inputs (both sides) ----
@@ -98,28 +128,50 @@ def sample(seed: int, count: int = COUNT, size: int = 8) -> np.ndarray:
 
 # ---- probe side (in the student's kernel) ----
 
-
-def _first_line(error: BaseException) -> str:
-    text = next((line for line in str(error).splitlines() if line.strip()), "")
-    return text.strip()[:200]
+ERROR_NOISE = ("Exception encountered when calling", "in user code", "File ", "Arguments received by")
 
 
-def _leaves(layer: Any) -> list[Any]:
-    inner = getattr(layer, "layers", None)
+def error_line(error: BaseException) -> str:
+    """The line of an error that says what went wrong, without Keras's wrapping and colour codes."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()]
+    useful = [line for line in lines if line and not line.startswith(ERROR_NOISE)]
+    text = re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", useful[0] if useful else "")
+    return text[:MAX_TEXT]
+
+
+def leaves(layer: Any) -> list[Any]:
+    """``layer`` and every layer nested inside it (Sequential within Sequential), in order."""
+    try:
+        inner = layer.layers
+    except Exception:  # not a container (or a broken one): the layer itself
+        return [layer]
     if not isinstance(inner, list | tuple):
         return [layer]
-    return [leaf for sub in inner for leaf in _leaves(sub)]
+    return [leaf for sub in inner for leaf in leaves(sub)]
+
+
+def _plain_config(config: Any) -> dict[str, Any]:
+    """The scalar settings of a ``get_config()``: numbers, strings and short lists of them."""
+    if not isinstance(config, dict):
+        return {}
+    kept: dict[str, Any] = {}
+    for key, value in list(config.items())[:50]:
+        if value is None or type(value) in (bool, int, float, str):
+            kept[str(key)] = value[:MAX_TEXT] if isinstance(value, str) else value
+        elif isinstance(value, list | tuple) and all(type(v) in (bool, int, float) for v in value[:4]):
+            kept[str(key)] = list(value[:4])
+    return kept
 
 
 def describe(layer: Any) -> list[dict[str, Any]]:
-    """Every leaf layer inside ``layer``: its class name and ``get_config()`` (probe side)."""
+    """Every leaf layer inside ``layer``: its class name and the scalar part of ``get_config()``."""
     found = []
-    for leaf in _leaves(layer)[:MAX_LAYERS]:
+    for leaf in leaves(layer)[:MAX_LAYERS]:
         try:
             config = leaf.get_config()
         except Exception:  # a custom layer without a config is described by its class alone
             config = {}
-        found.append({"class": type(leaf).__name__, "config": config if isinstance(config, dict) else {}})
+        found.append({"class": type(leaf).__name__[:MAX_TEXT], "config": _plain_config(config)})
     return found
 
 
@@ -137,7 +189,7 @@ def observe(layer: Any, images: np.ndarray, calls: int = CALLS) -> dict[str, Any
             [np.asarray(layer(images, training=True), dtype="float32") for _ in range(calls)]
         )
     except Exception as error:  # the student's error is data for the judge
-        data.update(raised=type(error).__name__, message=_first_line(error))
+        data.update(raised=type(error).__name__, message=error_line(error))
     return data
 
 
@@ -150,7 +202,7 @@ def observe_builder(build: Any, images: np.ndarray, seed: int, calls: int = CALL
     try:
         layer = build(seed=seed)
     except Exception as error:
-        return {"raised": type(error).__name__, "message": _first_line(error), "when": "building"}
+        return {"raised": type(error).__name__, "message": error_line(error), "when": "building"}
     data = observe(layer, images, calls)
     if "training" not in data:
         return data
@@ -159,14 +211,16 @@ def observe_builder(build: Any, images: np.ndarray, seed: int, calls: int = CALL
         data["other_seed"] = first_call(seed + 1)
         data["unseeded"] = np.stack([first_call(None), first_call(None)])
     except Exception as error:
-        data.update(raised=type(error).__name__, message=_first_line(error))
+        data.update(raised=type(error).__name__, message=error_line(error))
     return data
 
 
 # ---- judge side (pure) ----
 
+Problem = tuple[str, str]  # (message for the student, kind of mistake)
 
-def _pair(value: Any) -> tuple[float, float]:
+
+def factor_range(value: Any) -> tuple[float, float]:
     """A factor as Keras reads it: ``f`` means ``(-|f|, |f|)``; a pair means ``(min, max)``."""
     if isinstance(value, list | tuple) and len(value) == 2:
         low, high = sorted(float(v) for v in value)
@@ -178,18 +232,61 @@ def _pair(value: Any) -> tuple[float, float]:
 
 
 def _largest(*factors: Any) -> float:
-    return max(max(abs(v) for v in _pair(f)) for f in factors if f is not None)
+    return max(max(abs(v) for v in factor_range(f)) for f in factors if f is not None)
 
 
-def _array(data: dict[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray | None:
-    value = data.get(key)
-    if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype.kind not in "fiub":
-        return None
-    return value.astype("float64")
+def _text(value: Any, limit: int = MAX_TEXT) -> str:
+    return str(value)[:limit]
 
 
-def _layer_problem(kind: str, config: dict[str, Any]) -> tuple[str, str] | None:
-    """What makes one layer wrong for digits, judged from its class and configuration."""
+def built_problem(data: Any, name: str) -> Problem | None:
+    """Whether the builder ran and returned a Keras layer (not written, raised, returned None...)."""
+    if not isinstance(data, dict):
+        return "the answer could not be judged: its data is not what a probe writes.", "malformed"
+    if data.get("raised") == "NotImplementedError" and not data.get("message"):
+        return (
+            f"{name} is not written yet: replace `raise NotImplementedError()` with your code.",
+            "not written",
+        )
+    if "raised" in data and "layers" not in data:
+        hint = ""
+        if data["raised"] == "ValueError" and "factor" in _text(data.get("message")):
+            hint = (
+                " Rotation factors are fractions of a full turn (1.0 = 360°); zoom and shift factors "
+                "are fractions of the size."
+            )
+        return (
+            f"{name} raised {_text(data['raised'], 40)}: {_text(data.get('message', ''))}{hint}",
+            "factor out of range" if hint else "raises an error",
+        )
+    if "layers" not in data:
+        kind = _text(data.get("type", "something else"), 60)
+        kind = "None" if kind == "NoneType" else kind
+        return (
+            f"{name} must return a Keras layer such as keras.Sequential([...]); it returned {kind}.",
+            "not a layer",
+        )
+    layers = data["layers"]
+    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
+        return f"{name}: its layers could not be read.", "malformed"
+    if not all(
+        isinstance(layer, dict)
+        and isinstance(layer.get("class"), str)
+        and isinstance(layer.get("config"), dict)
+        for layer in layers
+    ):
+        return f"{name}: its layers could not be read.", "malformed"
+    if not [layer for layer in layers if layer["class"] not in NEUTRAL]:
+        return (
+            f"{name} returns a pipeline with no layers: put the random augmentation layers inside "
+            "keras.Sequential([...]).",
+            "no layers",
+        )
+    return None
+
+
+def layer_problem(kind: str, config: dict[str, Any]) -> Problem | None:
+    """What makes one layer wrong for digits, from its class and configuration (a message fragment)."""
     if kind in FLIPS:
         return (
             f"it flips digits ({kind}); a mirrored 2, 3, 4, 5 or 7 is no longer a digit of its class "
@@ -204,7 +301,7 @@ def _layer_problem(kind: str, config: dict[str, Any]) -> tuple[str, str] | None:
             "layer not allowed",
         )
     if kind == "RandomRotation":
-        low, high = _pair(config["factor"])
+        low, high = factor_range(config["factor"])
         if max(-low, high) > MAX_TURN + 1e-9:
             return (
                 f"it rotates by {low * 360:+.1f}° to {high * 360:+.1f}°: turned that far a digit can "
@@ -221,27 +318,27 @@ def _layer_problem(kind: str, config: dict[str, Any]) -> tuple[str, str] | None:
                 f"or shrink away. Keep the {what} within {limit:.0%} of the size.",
                 f"{what} too large",
             )
-    if "fill_mode" in config or kind in ("RandomRotation", "RandomZoom", "RandomTranslation"):
+    if kind in ("RandomRotation", "RandomZoom", "RandomTranslation"):
         mode, value = config.get("fill_mode"), config.get("fill_value", 0.0)
         if mode != FILL_MODE:
             return (
-                f"its {kind} fills the pixels it uncovers with fill_mode={mode!r}: that copies "
-                "strokes into the border (reflected, wrapped or stretched ink), which can change "
-                "the digit. Fill them with the black background instead.",
+                f"its {kind} fills the pixels it uncovers with fill_mode={_text(mode, 40)!r}: that puts "
+                "ink into the border (reflected, wrapped or stretched strokes), which can change the "
+                "digit. Fill them with the black background instead.",
                 "ink in the fill",
             )
-        if not isinstance(value, int | float) or float(value) != FILL_VALUE:
+        if type(value) not in (int, float) or float(value) != FILL_VALUE:
             return (
-                f"its {kind} fills uncovered pixels with fill_value={value!r}; the background of the "
-                "digits is black (0).",
+                f"its {kind} fills uncovered pixels with fill_value={_text(value, 40)}; the background "
+                "of the digits is black (0).",
                 "bright fill",
             )
     if kind in ("RandomBrightness", "RandomContrast"):
         value_range = config.get("value_range")
-        if not isinstance(value_range, list | tuple) or [float(v) for v in value_range] != list(VALUE_RANGE):
+        if not isinstance(value_range, list) or [float(v) for v in value_range] != list(VALUE_RANGE):
             return (
-                f"its {kind} assumes value_range={value_range!r}, but the digits are in [0, 1]: "
-                "tell the layer the range of its images.",
+                f"its {kind} assumes value_range={_text(value_range, 40)}, but the digits are in "
+                "[0, 1]: tell the layer the range of its images.",
                 "value range",
             )
         limit = MAX_BRIGHTNESS if kind == "RandomBrightness" else MAX_CONTRAST
@@ -255,91 +352,106 @@ def _layer_problem(kind: str, config: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _structure_problem(data: dict[str, Any]) -> tuple[str, str] | None:
-    layers = data.get("layers")
-    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
-        return "its layers could not be read.", "malformed"
-    kinds = []
-    for layer in layers:
-        if not (isinstance(layer, dict) and isinstance(layer.get("class"), str)):
-            return "its layers could not be read.", "malformed"
-        kinds.append(layer["class"])
-    if not [kind for kind in kinds if kind not in NEUTRAL]:
-        return (
-            "it has no layers: put the random augmentation layers inside the keras.Sequential([...]).",
-            "no layers",
-        )
-    for layer in layers:  # flips first: the most harmful mistake is named first
-        if layer["class"] in FLIPS:
-            return _layer_problem(layer["class"], {})
-    for layer in layers:
-        config = layer.get("config")
+def rule_problem(data: dict[str, Any], name: str) -> Problem | None:
+    """The digit rule applied to every layer (after :func:`built_problem` passed)."""
+    layers = data["layers"]
+    flips = [layer for layer in layers if layer["class"] in FLIPS]
+    for layer in flips + layers:  # a flip first: the most harmful mistake is named first
         try:
-            found = _layer_problem(layer["class"], config if isinstance(config, dict) else {})
+            found = layer_problem(layer["class"], layer["config"])
         except (KeyError, TypeError, ValueError):
-            return f"the configuration of its {layer['class'][:40]} could not be read.", "malformed"
+            return (
+                f"{name}: the configuration of its {_text(layer['class'], 40)} could not be read.",
+                "malformed",
+            )
         if found:
-            return found
+            return f"{name}: {found[0]}", found[1]
     return None
 
 
-def _behaviour_problem(
-    data: dict[str, Any], images: np.ndarray, name: str, seeded: bool
-) -> tuple[str, str] | None:
+def _array(data: dict[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``data[key]`` as float64 if it is a finite numeric array of ``shape``, else None."""
+    value = data.get(key)
+    if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype.kind not in "fiub":
+        return None
+    value = value.astype("float64")
+    return value if np.all(np.isfinite(value)) else None
+
+
+def call_problem(data: dict[str, Any], images: np.ndarray, name: str, noun: str = "digits") -> Problem | None:
+    """Whether calling it worked, kept the shape and left ``images`` alone with ``training=False``."""
+    if "raised" in data:
+        return (
+            f"{name}: calling the pipeline on {noun} of shape {images.shape} raised "
+            f"{_text(data['raised'], 40)}: {_text(data.get('message', ''))}",
+            "raises an error",
+        )
     shape = images.shape
-    inference = data.get("inference")
-    if isinstance(inference, np.ndarray) and inference.shape != shape:
-        return (
-            f"{name} turns a batch of shape {shape} into {inference.shape}; augmentation keeps the "
-            "size of the images.",
-            "shape changed",
+    for key in ("inference", "training"):
+        value = data.get(key)
+        got = (
+            value.shape[1:]
+            if key == "training" and isinstance(value, np.ndarray)
+            else getattr(value, "shape", None)
         )
-    inference = _array(data, "inference", shape)
+        if isinstance(value, np.ndarray) and got != shape:
+            return (
+                f"{name} turns a batch of shape {shape} into {got}; augmentation keeps the size of the "
+                "images.",
+                "shape changed",
+            )
     training = data.get("training")
-    if inference is None or not isinstance(training, np.ndarray) or training.ndim != len(shape) + 1:
-        return "its outputs could not be read.", "malformed"
-    if training.shape[1:] != shape:
-        return (
-            f"{name} turns a batch of shape {shape} into {training.shape[1:]} in training; "
-            "augmentation keeps the size of the images.",
-            "shape changed",
-        )
-    training = _array(data, "training", (max(1, training.shape[0]), *shape))
-    if training is None or not (np.all(np.isfinite(inference)) and np.all(np.isfinite(training))):
-        return "its outputs could not be read (not finite numbers).", "malformed"
+    calls = len(training) if isinstance(training, np.ndarray) and training.ndim == len(shape) + 1 else 0
+    inference = _array(data, "inference", shape)
+    if inference is None or calls == 0 or _array(data, "training", (calls, *shape)) is None:
+        return f"{name}: its outputs could not be read.", "malformed"
     if not np.allclose(inference, images, atol=TOLERANCE):
         return (
-            f"{name} changes the digits when called with training=False: in inference an "
-            "augmentation must return its input (only random augmentation layers belong in it).",
+            f"{name} changes the {noun} when called with training=False: in inference an augmentation "
+            "returns its input unchanged, so only random augmentation layers belong in it.",
             "changes in inference",
         )
+    return None
+
+
+def change_problem(
+    data: dict[str, Any], images: np.ndarray, name: str, noun: str = "digits"
+) -> Problem | None:
+    """Whether training-mode calls change the images (after :func:`call_problem` passed)."""
+    training = data["training"].astype("float64")
     change = np.abs(training - images[np.newaxis]).mean(axis=tuple(range(1, training.ndim)))
     if change.max() < MIN_CHANGE:
         return (
-            f"{name} did not change the digits in {len(training)} calls with training=True: give its "
-            "random layers non-zero factors.",
+            f"{name} did not change the {noun} in {len(training)} calls with training=True: its layers "
+            "must be random augmentation layers with non-zero factors.",
             "no change in training",
         )
+    return None
+
+
+def range_problem(data: dict[str, Any], name: str) -> Problem | None:
+    """Whether training-mode outputs stay in [0, 1]."""
+    training = data["training"]
     low, high = float(training.min()), float(training.max())
     if low < -TOLERANCE or high > 1 + TOLERANCE:
         return (
             f"{name} produced pixel values from {low:.2f} to {high:.2f}, outside [0, 1].",
             "values outside [0, 1]",
         )
-    if seeded:
-        return _seed_problem(data, training[0], name)
     return None
 
 
-def _seed_problem(data: dict[str, Any], first: np.ndarray, name: str) -> tuple[str, str] | None:
+def seed_problem(data: dict[str, Any], name: str, noun: str = "digits") -> Problem | None:
+    """Same seed → same first transforms, another seed → others, ``seed=None`` → random."""
+    first = data["training"][0].astype("float64")
     shape = first.shape
     same, other = _array(data, "same_seed", shape), _array(data, "other_seed", shape)
     unseeded = _array(data, "unseeded", (2, *shape))
     if same is None or other is None or unseeded is None:
-        return "its outputs for other seeds could not be read.", "malformed"
+        return f"{name}: its outputs for other seeds could not be read.", "malformed"
     if not np.allclose(same, first, atol=TOLERANCE):
         return (
-            f"{name} built twice with the same seed transformed the same digits differently: pass "
+            f"{name} built twice with the same seed transformed the same {noun} differently: pass "
             "`seed` to every random layer.",
             "seed not passed",
         )
@@ -352,7 +464,7 @@ def _seed_problem(data: dict[str, Any], first: np.ndarray, name: str) -> tuple[s
     if np.allclose(unseeded[0], unseeded[1], atol=TOLERANCE):
         return (
             f"{name} with seed=None made the same transforms twice: pass `seed` on as it is given "
-            "(None means a fresh random stream), without replacing None by a fixed number.",
+            "(None means a fresh random stream) instead of replacing None by a fixed number.",
             "fixed seed",
         )
     return None
@@ -360,34 +472,13 @@ def _seed_problem(data: dict[str, Any], first: np.ndarray, name: str) -> tuple[s
 
 def problem(
     data: Any, images: np.ndarray, name: str = "the augmentation", seeded: bool = True
-) -> tuple[str, str] | None:
+) -> Problem | None:
     """What is wrong with an observed digit augmentation, as ``(message, mistake)``; None if right."""
-    if not isinstance(data, dict):
-        return "the answer could not be judged: its data is not what a probe writes.", "malformed"
-    if data.get("raised") == "NotImplementedError":
-        return (
-            f"{name} is not written yet: replace `raise NotImplementedError()` with your code.",
-            "not written",
-        )
-    if "raised" in data and "layers" not in data:
-        return (
-            f"{name} raised {str(data['raised'])[:40]}: {str(data.get('message', ''))[:200]}",
-            "raises an error",
-        )
-    if "layers" not in data:
-        kind = str(data.get("type", "something else"))[:60]
-        kind = "None" if kind == "NoneType" else kind
-        return (
-            f"{name} must return a Keras layer such as keras.Sequential([...]); it returned {kind}.",
-            "not a layer",
-        )
-    found = _structure_problem(data)
-    if found:
-        return f"{name}: {found[0]}", found[1]
-    if "raised" in data:
-        return (
-            f"{name}: calling the augmentation on digits of shape {images.shape} raised "
-            f"{str(data['raised'])[:40]}: {str(data.get('message', ''))[:200]}",
-            "raises an error",
-        )
-    return _behaviour_problem(data, images, name, seeded)
+    return (
+        built_problem(data, name)
+        or rule_problem(data, name)
+        or call_problem(data, images, name)
+        or change_problem(data, images, name)
+        or range_problem(data, name)
+        or (seed_problem(data, name) if seeded else None)
+    )
