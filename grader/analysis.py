@@ -1,52 +1,37 @@
-"""Item analysis for the class report: how each question went, and which wrong options were chosen."""
+"""Item analysis for the class report: how each question went, and the mistakes behind wrong answers.
+
+Every judge names the kind of mistake it found; counting them per question shows an instructor
+what to re-teach, for code exercises and multiple-choice questions alike. Where the question
+differs per student (the graded test), items are the bank's questions rather than the cells.
+"""
 
 from __future__ import annotations
 
-import ast
 from collections import Counter
 from dataclasses import dataclass, field
 
-from augcourse.checks.quiz import LETTERS, QUESTIONS
 from grader.results import Result
 
 
 @dataclass
 class Item:
-    """One graded question across the class."""
+    """One question across the class."""
 
     lesson: str
-    grade_id: str
+    key: str
+    title: str
     attempts: int = 0
     full_marks: int = 0
-    wrong_options: Counter = field(default_factory=Counter)
+    mistakes: Counter = field(default_factory=Counter)
 
     @property
     def share_correct(self) -> float:
         """Share of graded submissions with full marks on this question."""
         return self.full_marks / self.attempts if self.attempts else 0.0
 
-    def mistakes(self) -> list[tuple[str, int, str]]:
-        """(option, how many chose it, the common mistake it reveals), most chosen first."""
-        known = QUESTIONS[self.grade_id].mistakes if self.grade_id in QUESTIONS else {}
-        return [(opt, n, known.get(opt, "")) for opt, n in self.wrong_options.most_common()]
-
-
-def chosen_option(source: str, name: str) -> str | None:
-    """The letter a quiz answer cell assigns to ``name`` (last plain string literal), if any."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    letter = None
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            letter = node.value.value.strip().upper()
-    return letter if letter in LETTERS else None
+    def common_mistakes(self) -> list[tuple[str, int]]:
+        """(kind of mistake, how many made it), most frequent first."""
+        return self.mistakes.most_common()
 
 
 def items(results: list[Result]) -> list[Item]:
@@ -54,11 +39,12 @@ def items(results: list[Result]) -> list[Item]:
     table: dict[tuple[str, str], Item] = {}
     for result in (r for r in results if r.status == "graded"):
         for question in result.questions:
-            key = (result.lesson, question.grade_id)
-            item = table.setdefault(key, Item(*key))
+            key = (result.lesson, question.item or question.grade_id)
+            item = table.setdefault(
+                key, Item(*key, title=question.item or question.title or question.grade_id)
+            )
             item.attempts += 1
             item.full_marks += question.passed
-            if not question.passed and question.grade_id in QUESTIONS:
-                answer = result.answers.get(f"{question.grade_id}_answer", "")
-                item.wrong_options[chosen_option(answer, question.grade_id) or "no valid letter"] += 1
+            if not question.passed:
+                item.mistakes[question.mistake or "wrong"] += 1
     return list(table.values())

@@ -7,7 +7,9 @@ import csv
 import io
 from pathlib import Path
 
+import mistune
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from grader.analysis import items
 from grader.manifest import Course
@@ -30,6 +32,8 @@ NBGRADER_COLUMNS = [
 COLUMNS = [*NBGRADER_COLUMNS, "status", "reason"]
 
 _templates = Environment(loader=PackageLoader("grader"), autoescape=select_autoescape(["j2"]))
+_markdown = mistune.create_markdown(escape=True)
+_templates.filters["markdown"] = lambda text: Markup(_markdown(text or ""))
 
 
 def _row(result: Result) -> dict[str, str]:
@@ -75,6 +79,7 @@ def score_plot(results: list[Result], max_score: float) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     figure, axes = plt.subplots(figsize=(6, 2.6))
     axes.hist(
@@ -84,6 +89,8 @@ def score_plot(results: list[Result], max_score: float) -> str:
         color="#3b7dd8",
         edgecolor="white",
     )
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("score")
     axes.set_ylabel("students")
     axes.set_title(f"Scores (out of {max_score:g})")
