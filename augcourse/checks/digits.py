@@ -49,7 +49,8 @@ Judge side (pure; never runs Keras). Every function returns ``(message, mistake)
     are the judge's own ``sample(...)``; ``name`` names the student's function in messages (e.g.
     "digit_augmentation()"); ``seeded=False`` skips the seed criteria (data from ``observe`` alone).
     ``message`` names the mistake without giving the answer; ``mistake`` is a short stable kind for
-    the class report: "not written", "raises an error", "factor out of range", "not a layer",
+    the class report: "not written", "raises an error", "factor out of range",
+    "range as two arguments", "not a layer",
     "no layers", "flip", "layer not allowed", "rotation too large", "zoom too large",
     "shift too large", "ink in the fill", "bright fill", "value range", "brightness too strong",
     "contrast too strong", "shape changed", "changes in inference", "no change in training",
@@ -249,16 +250,20 @@ def built_problem(data: Any, name: str) -> Problem | None:
             "not written",
         )
     if "raised" in data and "layers" not in data:
-        hint = ""
-        if data["raised"] == "ValueError" and "factor" in _text(data.get("message")):
-            hint = (
+        message, hint, mistake = _text(data.get("message", "")), "", "raises an error"
+        if data["raised"] == "ValueError" and "factor" in message:
+            hint, mistake = (
                 " Rotation factors are fractions of a full turn (1.0 = 360°); zoom and shift factors "
-                "are fractions of the size."
+                "are fractions of the size.",
+                "factor out of range",
             )
-        return (
-            f"{name} raised {_text(data['raised'], 40)}: {_text(data.get('message', ''))}{hint}",
-            "factor out of range" if hint else "raises an error",
-        )
+        elif "fill_mode" in message:
+            hint, mistake = (
+                " A range of factors is one tuple, (low, high): a number passed on its own as the "
+                "next argument lands in another setting.",
+                "range as two arguments",
+            )
+        return f"{name} raised {_text(data['raised'], 40)}: {message}{hint}", mistake
     if "layers" not in data:
         kind = _text(data.get("type", "something else"), 60)
         kind = "None" if kind == "NoneType" else kind
