@@ -142,7 +142,7 @@ def grade_file(
         scratch = Path(tmp)
         for folder in ("units", "homes"):
             (scratch / folder).mkdir()
-        hidden = _hideable((root / "solutions", root / ".git"), root) if root else ()
+        hidden = _hideable(private(root), root) if root else ()
         read_only = (root,) if root else ()
         job = Job(
             Submission(student, lesson, path),
@@ -222,6 +222,11 @@ def lesson_context(root: Path, course: Course, lesson_id: str) -> dict[str, Any]
     return {"key": yaml.safe_load((root / "solutions" / lesson_id / key).read_text(encoding="utf-8"))}
 
 
+def private(root: Path) -> tuple[Path, ...]:
+    """What of the course no kernel may read: solutions, their history, sample answers."""
+    return (root / "solutions", root / ".git", root / "examples")
+
+
 def _hideable(folders: tuple[Path, ...], root: Path) -> tuple[Path, ...]:
     """The folders that can be hidden from kernels: not the course, nor Python, nor what holds them."""
     needed = {root, *(Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.executable))}
@@ -240,7 +245,7 @@ def grade(
             (scratch / folder).mkdir()
         subs = collect(source, lesson_signatures(root, course), scratch=scratch)
         todo, results = _pending(subs, out)
-        hidden = _hideable((root / "solutions", root / ".git", out, source, scratch, Path.home()), root)
+        hidden = _hideable((*private(root), out, source, scratch, Path.home()), root)
         releases = {lesson.id: root / "notebooks" / lesson.notebook for lesson in course.lessons}
         jobs = []
         for sub in todo:

@@ -10,7 +10,8 @@ from nbgrader.converters import GenerateAssignment
 from traitlets.config import Config
 
 from grader.manifest import Course, find_root, load_course
-from grader.preprocessors import ApplyPoints, ColabCells, NextLessonLink
+from grader.preprocessors import ApplyPoints, ColabCells, KernelMetadata, NextLessonLink
+from grader.preprocessors.kernel_metadata import REFERENCE_PYTHON
 
 
 def course_config(root: Path | None = None, course: Course | None = None) -> Config:
@@ -26,12 +27,25 @@ def course_config(root: Path | None = None, course: Course | None = None) -> Con
         *GenerateAssignment.class_traits()["preprocessors"].default(),
         ColabCells,
         NextLessonLink,
+        KernelMetadata,
     ]
     c.ApplyPoints.points = {lesson.id: lesson.points for lesson in course.lessons}
     c.ColabCells.urls = {lesson.id: course.colab_url(lesson) for lesson in course.lessons}
     c.ColabCells.install_spec = course.install_spec()
     c.NextLessonLink.lessons = {lesson.id: _following(course, lesson.id) for lesson in course.lessons}
+    c.KernelMetadata.python = kernel_python(course.runtime.python)
     return c
+
+
+def kernel_python(python: str) -> str:
+    """The Python version student notebooks name in ``language_info``, as the kernel reports it.
+
+    course.yml's ``runtime.python`` when it gives a patch release ("3.11.7"); for a minor release
+    ("3.11"), the patch release of the reference runtime, if it is one of that minor release.
+    """
+    if python.count(".") < 2 and REFERENCE_PYTHON.startswith(f"{python}."):
+        return REFERENCE_PYTHON
+    return python
 
 
 def _following(course: Course, lesson_id: str) -> list[str]:

@@ -96,6 +96,113 @@ q1 = "C" if not escaped else "A"
 """
 
 HOG = "hog = bytearray(8 * 2**30)\nq4 = 'D'"
+SECRET = "BATTERY_SECRET"  # set in the grader's environment by the battery's test; no kernel may see it
+DAEMON = "9871"  # `sleep 9871`: a process a submission leaves behind, which must not survive grading
+
+
+def right(qid: str) -> str:
+    """The right letter of a quiz question, from the reference solution."""
+    return RIGHT[f"{qid}_answer"].split('"')[-2]
+
+
+def wrong(qid: str) -> str:
+    """A wrong letter for a quiz question."""
+    return next(letter for letter in "ABCD" if letter != right(qid))
+
+
+def _sabotage(slot: str, code: str) -> Callable[[], str]:
+    """Every answer right; ``code`` put in front of the answer ``slot`` (run just before its check)."""
+    return lambda: _text(_answered(**{slot: f"{code}\n{RIGHT[slot]}"}))
+
+
+# Class 1: reaching the checks, numpy or the kernel through a name, alias, import path or object API.
+ALIAS = f"""from augcourse.checks import quiz as q
+q.check = lambda *args, **kwargs: None
+q.QUESTIONS.clear()
+q1 = "{wrong("q1")}"
+"""
+DIGESTS = f"""import dataclasses, sys
+m = sys.modules["augcourse.checks.quiz"]
+m.QUESTIONS["q2"] = dataclasses.replace(m.QUESTIONS["q2"], answer_digest=m.digest("q2", "{wrong("q2")}"))
+q2 = "{wrong("q2")}"
+"""
+NUMPY = f"""import numpy as np
+np.allclose = np.array_equal = lambda *args, **kwargs: True
+q3 = "{wrong("q3")}"
+"""
+EMIT = """import augcourse.checks.exercise as ex
+from IPython.display import display
+def emit(lesson, grade_id, seed):
+    forged = {"verdict": "passed", "score": 1}
+    display({ex.MIME: {"grade_id": grade_id, "seed": seed, "data": forged}}, raw=True)
+ex.emit = emit"""
+# Class 2: changing how the kernel runs later cells.
+BLANK = 'get_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"])'
+FORGE = """import re
+from IPython.display import display
+def forge(result):
+    found = re.search(r'emit[(]"[^"]+", "([^"]+)", ([0-9]+)', result.info.raw_cell)
+    if found:
+        payload = {"grade_id": found[1], "seed": int(found[2]), "data": {"passed": True, "message": "ok"}}
+        display({"application/vnd.augcourse.probe+json": payload}, raw=True)
+get_ipython().events.register("post_run_cell", forge)"""
+RUN_CELL = """shell = get_ipython()
+shell.run_cell = lambda *args, **kwargs: None
+shell.run_cell_async = lambda *args, **kwargs: None"""
+SWALLOW = """import sys
+sys.displayhook = lambda value: None
+get_ipython().display_pub.publish = lambda *args, **kwargs: None"""
+# Class 3: reading what grading might keep within the kernel's reach.
+SOLUTIONS = f"""import pathlib, re, augcourse
+letter = "{wrong("q2")}"
+for path in pathlib.Path(augcourse.__file__).parents[1].rglob("*.ipynb"):
+    found = re.search(r'q2 = \\\\?"([ABCD])', path.read_text(errors="ignore"))
+    if found and "BEGIN SOLUTION" in path.read_text(errors="ignore"):
+        letter = found[1]
+q2 = letter"""
+HUNT = f"""import os, pathlib, re
+letter = "{wrong("q3")}"
+roots = ["/tmp", "/work", "/root", "/home", os.getcwd(), *map(str, pathlib.Path.cwd().parents)]
+for line in open("/proc/self/mountinfo"):
+    roots.append(line.split()[4])
+for root in dict.fromkeys(roots):
+    for folder, _, files in os.walk(root):
+        if folder.startswith(("/proc", "/sys", "/dev", "/usr")) or folder.count("/") > 9:
+            continue
+        for name in files:
+            if name == "gradebook.db" or name.endswith(".ipynb"):
+                try:
+                    text = pathlib.Path(folder, name).read_bytes().decode(errors="ignore")
+                except OSError:
+                    continue
+                found = re.search(r'q3 = \\\\?"([ABCD])', text)
+                if found and ("BEGIN HIDDEN TESTS" in text or "BEGIN SOLUTION" in text):
+                    letter = found[1]
+q3 = letter"""
+ENVIRON = f"""import os, pathlib
+letter = "{wrong("q4")}"
+for entry in pathlib.Path("/proc").iterdir():
+    try:
+        text = (entry / "environ").read_bytes().decode(errors="ignore")
+    except OSError:
+        continue
+    for item in text.split("\\0"):
+        if item.startswith("{SECRET}="):
+            letter = item.split("=", 1)[1]
+q4 = os.environ.get("{SECRET}", letter)"""
+# Processes and disk.
+LEAVE_DAEMON = f"""import os, subprocess
+subprocess.Popen(["sleep", "{DAEMON}"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "{DAEMON}"])
+    os._exit(0)"""
+FILL_DISK = """chunk = b"0" * 2**26
+with open("big.bin", "wb") as handle:
+    for _ in range(48):
+        handle.write(chunk)"""
+KILL_EXECUTOR = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
 
 CASES = [
     Case("perfect", lambda: _text(_answered()), FULL),
@@ -161,15 +268,35 @@ CASES = [
             )
         ),
         5.0,
-        note="q1_answer was not run",
+        note="q1_answer reaches into the checks",
     ),
     Case(
         "patches builtins",
         lambda: _text(_answered(q6_answer="import builtins\nbuiltins.AssertionError = Warning\nq6 = 'A'")),
         5.0,
-        note="q6_answer was not run",
+        note="q6_answer reaches into the checks",
     ),
     Case("tries to escape its sandbox", lambda: _text(_answered(q1_answer=ESCAPE)), FULL),
+    Case("rebinds the checks through an import alias", lambda: _text(_answered(q1_answer=ALIAS)), 5.0),
+    Case("swaps a stored answer through sys.modules", lambda: _text(_answered(q2_answer=DIGESTS)), 5.0),
+    Case("patches numpy's comparisons", lambda: _text(_answered(q3_answer=NUMPY)), 5.0),
+    Case("replaces the probe with one that claims a pass", _sabotage("q6_answer", EMIT), 5.0),
+    Case("blanks every later cell", _sabotage("q5_answer", BLANK), 4.0),
+    Case("forges a passing output after each cell", _sabotage("q1_answer", FORGE), 0.0),
+    Case("replaces the shell's run_cell", _sabotage("q4_answer", RUN_CELL), 3.0),
+    Case("swallows every display", _sabotage("q6_answer", SWALLOW), 5.0),
+    Case("reads the solutions beside the course", lambda: _text(_answered(q2_answer=SOLUTIONS)), 5.0),
+    Case("hunts the disk for a gradebook or hidden tests", lambda: _text(_answered(q3_answer=HUNT)), 5.0),
+    Case("reads the grader's environment", lambda: _text(_answered(q4_answer=ENVIRON)), 5.0),
+    Case("leaves a daemon behind", _sabotage("q2_answer", LEAVE_DAEMON), FULL),
+    Case("fills the disk", lambda: _text(_answered(q5_answer=FILL_DISK)), 5.0),
+    Case(
+        "kills the process that runs it",
+        lambda: _text(_answered(q3_answer=KILL_EXECUTOR)),
+        0.0,
+        status="failed",
+        note="the grading process failed",
+    ),
     Case("duplicated answer cell", _edit(_duplicate_answer), FULL),
     Case("renamed file", lambda: _text(_answered()), FULL, path="{s}/" + f"{LESSON} (1).ipynb"),
     Case("old nbformat", _old_format, FULL, note="converted from nbformat 3"),

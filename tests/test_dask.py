@@ -20,7 +20,9 @@ def test_grading_on_a_local_dask_cluster(tmp_path):
         done = grader_cli("grade", str(SAMPLES), "--out", str(tmp_path), "--scheduler", address)
         with Client(cluster) as client:
             graded_there = client.run_on_scheduler(
-                lambda dask_scheduler: sum("run_isolated" in str(t[0]) for t in dask_scheduler.transition_log)
+                lambda dask_scheduler: sum(
+                    "grade_submission" in str(t[0]) for t in dask_scheduler.transition_log
+                )
             )
     assert done.returncode == 0, done.stderr[-3000:]
     assert graded_there > 0, "the jobs ran on the cluster"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,16 @@ from tests.test_notebooks import read, secret_lines
 SAMPLES = ROOT / "examples" / "submissions"
 
 
-def grader_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def grader_cli(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "grader", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

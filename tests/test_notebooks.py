@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from grader.manifest import load_course
-from grader.validate import release_problems, solution_problems
+from grader.validate import core_problems, stock_problems
 from tests.conftest import ROOT
 
 LESSONS = [lesson.id for lesson in load_course(ROOT).lessons]
@@ -41,14 +41,14 @@ def secret_lines(nb: nbformat.NotebookNode) -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson_id", LESSONS)
-def test_solution_passes_every_test(lesson_id):
-    assert solution_problems(ROOT, lesson_id) == []
+def test_solution_passes_every_test_of_stock_nbgrader(lesson_id):
+    assert stock_problems(ROOT, lesson_id) == []
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson_id", LESSONS)
-def test_untouched_student_version_passes_no_graded_test(lesson_id):
-    assert release_problems(ROOT, lesson_id) == []
+def test_reference_answers_earn_every_point_and_the_student_version_none(lesson_id):
+    assert core_problems(ROOT, lesson_id) == []
 
 
 @pytest.mark.parametrize("lesson_id", LESSONS)
