@@ -1,10 +1,10 @@
-"""Run the quiz's code options in the real runtime and say what each one really does."""
+"""Run code options (the practice quiz's, the graded test's) in the real runtime; say what each does."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from augcourse.checks.layers import TRIALS, flips_seen
@@ -19,13 +19,19 @@ class Outcome:
     message: str = ""
     value: Any = None
     printed: str = ""
+    names: dict[str, Any] = field(default_factory=dict)  # the namespace after the run
 
 
-def run(code: str) -> Outcome:
-    """Execute ``code`` with ``tf`` imported; its value is the expression's, or the ``aug`` it builds."""
+def run(code: str, names: dict[str, Any] | None = None, result: str = "aug") -> Outcome:
+    """Execute ``code`` with ``tf``, ``keras`` and ``np`` imported, plus ``names``.
+
+    The value is the expression's, for one expression; for statements, the ``result`` it binds.
+    """
+    import keras
+    import numpy as np
     import tensorflow as tf
 
-    namespace: dict[str, Any] = {"tf": tf}
+    namespace: dict[str, Any] = {"tf": tf, "keras": keras, "np": np, **(names or {})}
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
@@ -33,10 +39,12 @@ def run(code: str) -> Outcome:
                 value = eval(compile(code, "<option>", "eval"), namespace)
             except SyntaxError:
                 exec(compile(code, "<option>", "exec"), namespace)
-                value = namespace.get("aug")
+                value = namespace.get(result)
     except Exception as error:
-        return Outcome(error=type(error).__name__, message=str(error), printed=out.getvalue())
-    return Outcome(value=value, printed=out.getvalue())
+        return Outcome(
+            error=type(error).__name__, message=str(error), printed=out.getvalue(), names=namespace
+        )
+    return Outcome(value=value, printed=out.getvalue(), names=namespace)
 
 
 def describe_layer(layer: Any) -> str:

@@ -36,6 +36,8 @@ class Lesson(_Strict):
     title: str = Field(min_length=1)
     objectives: list[str] = Field(min_length=1)
     points: dict[str, float] = Field(default_factory=dict)
+    # A secret answer key the grader reads (a file in solutions/<id>/, such as "bank.yml"); never released.
+    key: str | None = Field(default=None, pattern=r"^[\w.-]+\.(yml|yaml|json)$")
 
     @field_validator("points")
     @classmethod

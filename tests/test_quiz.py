@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from augcourse.checks import CheckFailed
-from augcourse.checks.quiz import LETTERS, QUESTIONS, check, is_right, normalize, summary
+from augcourse.checks.exercise import plain
+from augcourse.checks.quiz import EXERCISES_BY_ID, LETTERS, QUESTIONS, check, is_right, normalize, summary
 from augcourse.tryit import flips_seen, run
 from grader.answers import reference_answers
 from tests.conftest import ROOT
@@ -46,12 +47,72 @@ WRONG = [(q, x) for q in sorted(QUESTIONS) for x in LETTERS if x != KEY[q]]
 
 
 @pytest.mark.parametrize(("qid", "letter"), WRONG)
-def test_every_wrong_option_is_rejected_with_the_hint(qid, letter):
+def test_every_wrong_option_is_rejected_with_its_own_hint(qid, letter):
+    question = QUESTIONS[qid]
     with pytest.raises(CheckFailed, match="not right yet") as error:
         check(qid, letter)
-    assert QUESTIONS[qid].hint in str(error.value)
-    assert QUESTIONS[qid].explanation not in str(error.value)
-    assert letter in QUESTIONS[qid].mistakes, "each wrong option names its common mistake"
+    assert question.hints[letter] in str(error.value)
+    assert error.value.mistake == f"option {letter}"
+    assert question.explanation not in str(error.value)
+    assert letter in question.mistakes, "each wrong option names its common mistake"
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+def test_each_wrong_option_has_a_hint_of_its_own_that_does_not_give_the_answer(qid):
+    question, right = QUESTIONS[qid], KEY[qid]
+    wrong = {x for x in LETTERS if x != right}
+    assert set(question.hints) == wrong == set(question.mistakes)
+    assert len(set(question.hints.values())) == 3, "no hint is shared between options"
+    for hint in question.hints.values():
+        assert not re.search(rf"\b(option|answer) {right}\b", hint), hint
+        if right in question.code:
+            assert question.code[right] not in hint, "a hint never shows the right code"
+
+
+def wrong_letter(qid: str, letter: str = "B") -> str:
+    """``letter`` if it is wrong for ``qid``, else the first wrong one."""
+    return letter if letter != KEY[qid] else next(x for x in LETTERS if x != KEY[qid])
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+@pytest.mark.parametrize(
+    ("spelling", "kind"),
+    [
+        (lambda x: x, "option"),  # the wrong option itself
+        (lambda x: f"{x.lower()} ", "option"),  # "b ": still that wrong option, with its hint
+        (lambda x: f"\n {x}\t", "option"),
+        (lambda x: "E", "not a letter"),
+        (lambda x: "", "not a letter"),
+        (lambda x: f"{x}.", "not a letter"),
+        (lambda x: f"option {x}", "not a letter"),
+        (lambda x: ord(x), "not a str"),
+        (lambda x: [x], "not a str"),
+        (lambda x: (x,), "not a str"),
+        (lambda x: x.encode(), "not a str"),
+        (lambda x: AlwaysEqual(x), "not a str"),
+        (lambda x: Anything(), "not a str"),
+        (lambda x: None, "not answered"),
+    ],
+)
+def test_the_wrong_answer_table(qid, spelling, kind):
+    """Every question: a wrong option (in any spelling) gets its hint; anything else, what to write."""
+    letter = wrong_letter(qid)
+    answer = spelling(letter)
+    verdict = EXERCISES_BY_ID[qid].decide(plain(answer), 0)
+    assert not verdict.passed and not is_right(qid, answer)
+    if kind == "option":
+        assert verdict.mistake == f"option {letter}"
+        assert QUESTIONS[qid].hints[letter] in verdict.message
+    else:
+        assert verdict.mistake == kind
+        assert "Hint" not in verdict.message, "no hint for an answer that names no option"
+    assert QUESTIONS[qid].explanation not in verdict.message
+
+
+def test_an_object_claiming_to_be_the_right_letter_earns_nothing():
+    for qid in QUESTIONS:
+        for impostor in (AlwaysEqual(KEY[qid]), Anything(), RightLetter(KEY[qid])):
+            assert not is_right(qid, impostor)
 
 
 class AlwaysEqual(str):
@@ -64,6 +125,16 @@ class AlwaysEqual(str):
 class Anything:
     def __eq__(self, other):
         return True
+
+
+class RightLetter(str):
+    """A str subclass that strips and upper-cases to anything it likes."""
+
+    def strip(self, *args):
+        return self
+
+    def upper(self):
+        return self
 
 
 @pytest.mark.parametrize(
@@ -150,3 +221,12 @@ def test_a_positive_zoom_factor_zooms_out():
     image[:, 8:24, 8:24] = 1.0  # a bright square in the middle
     out = keras.layers.RandomZoom((0.5, 0.5), fill_mode="constant", seed=1)(image, training=True)
     assert float(np.asarray(out).sum()) < image.sum(), "zooming out shrinks the square"
+
+
+def test_q4_a_sequential_holds_augmentation_layers_and_builds_on_its_first_call():
+    import keras
+
+    aug = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.2)])
+    assert not aug.built, "no input shape is needed up front"
+    aug(np.zeros((1, 8, 8, 1), dtype="float32"))
+    assert aug.built and aug.weights == [], "augmentation layers have no weights, and need none"

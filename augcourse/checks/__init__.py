@@ -18,6 +18,7 @@ MODULES = {
     "03_metrics_evaluation": "augcourse.checks.metrics",
     "04_augmentation_experiment": "augcourse.checks.experiment",
     "05_practice_quiz": "augcourse.checks.quiz",
+    "06_graded_test": "augcourse.checks.exam",
 }
 
 

@@ -1,7 +1,9 @@
 """The practice quiz: one :class:`Question` per item, and the check the notebook calls.
 
 Right letters are stored as digests so that neither the student notebook nor this module shows them
-in plain text; a question's explanation is shown to the student once their answer is right.
+in plain text (this is a practice quiz: a student may test any letter, and is meant to). A wrong
+option gets the hint written for it, which addresses the mistake behind that option without saying
+which option is right; a question's explanation is shown once the answer is right.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ class Question:
     qid: str
     topic: str
     answer_digest: str
-    hint: str
+    hints: dict[str, str]  # per wrong option: what to reconsider, without naming the right option
     explanation: str
-    mistakes: dict[str, str] = field(default_factory=dict)
+    mistakes: dict[str, str] = field(default_factory=dict)  # per wrong option, for the class report
     code: dict[str, str] = field(default_factory=dict)
 
     def is_right(self, letter: str) -> bool:
@@ -45,8 +47,12 @@ QUESTIONS: dict[str, Question] = {
             qid="q1",
             topic="Purpose of data augmentation",
             answer_digest="4be461df687a0c0b484f5f4c97411c461dc84e22a0d9c00ed99795d901b989b0",
-            hint="Augmentation changes how each training image looks; it neither removes images "
-            "nor changes the image format for good.",
+            hints={
+                "A": "Does augmentation leave any image out of an epoch? Follow one image on its way to the "
+                "model.",
+                "B": "Count the images before and after a random flip or turn: does augmentation remove any?",
+                "D": "Grayscale is the same fixed change for every image, every time. Is augmentation fixed?",
+            },
             explanation="Augmentation applies random, label-preserving changes (flips, small "
             "rotations, zooms) to training images as they are fed to the model, so that the model "
             "sees more varied examples, generalises better and overfits less. It does not shrink "
@@ -61,11 +67,17 @@ QUESTIONS: dict[str, Question] = {
             qid="q2",
             topic="Adding a random horizontal flip",
             answer_digest="c0e632049f1f227ed7dddd326fe63822e7821b7effad7625bab28e6a861554fb",
-            hint="The question asks for a horizontal flip. Check the class name against "
-            "`tf.keras.layers`, and check what each mode string really does (run the try-it cell).",
+            hints={
+                "B": "Check the class name: is there a `FlipRandom` in `tf.keras.layers`? Try building it.",
+                "C": "`mode` is RandomFlip's real keyword. Which way does 'vertical' flip, and which way is "
+                "asked?",
+                "D": "Does Keras reject a mode it does not know? Build RandomFlip('diagonal'), call it a few"
+                " times, and look at what it does to an image.",
+            },
             explanation="`RandomFlip('horizontal')` is the layer and mode asked for. "
             "`FlipRandom` does not exist (AttributeError). `RandomFlip(mode='vertical')` is valid "
-            "Keras (`mode` is the real keyword) but flips top to bottom, not left to right. "
+            "Keras (`mode` is the real keyword) and does flip, but top to bottom, not left to right: "
+            "that is why the question asks for a horizontal flip, or two options would be right. "
             "`RandomFlip('diagonal')` is the trap: Keras 3 accepts the unknown mode without any "
             "error and then never flips, so a typo silently turns augmentation off.",
             mistakes={
@@ -84,8 +96,13 @@ QUESTIONS: dict[str, Question] = {
             qid="q3",
             topic="Output shape of augmentation layers",
             answer_digest="2224b914053691db134dbd109647d8b5cfaa53c0c44e8848051fb8c6854bef97",
-            hint="Flip and rotation move pixels around inside the image; ask what happens to the "
-            "batch axis, the height and width, and the channels.",
+            hints={
+                "B": "What does the first axis of the input, the 1, stand for? Does an augmentation layer "
+                "remove it?",
+                "C": "Does turning an image inside its frame make the frame larger? Think about what fills "
+                "the corners.",
+                "D": "What is the last axis of the input, and why would a flip or a turn remove it?",
+            },
             explanation="Input `(1, 128, 128, 3)` is a batch of one 128×128 RGB image. RandomFlip "
             "and RandomRotation move pixels inside the frame (rotation fills the corners, by "
             "default by reflection) and never resize, drop the batch axis or drop channels, so "
@@ -109,16 +126,22 @@ QUESTIONS: dict[str, Question] = {
             qid="q4",
             topic="Arguments of RandomRotation",
             answer_digest="3fcc404fc90a64f84f181cdbbab14bbb00f8d98843ad9159d4fff97d9ad2e65c",
-            hint="Look at the signature: `RandomRotation(factor, fill_mode='reflect', ...)`. "
-            "Where does the second positional number go?",
+            hints={
+                "A": "Does a Sequential need an input shape before it is called? Think about when Keras "
+                "builds its layers.",
+                "B": "List RandomFlip's modes (see lesson 1's table): is 'horizontal' among them?",
+                "C": "Lesson 1 builds its augmentation pipelines as Sequential models. Could it, if this "
+                "were true?",
+            },
             explanation="`RandomRotation(0.2, 0.3)` passes 0.3 as the second positional argument, "
             "which is `fill_mode`, so Keras raises `NotImplementedError: Unknown fill_mode 0.3`. "
             "A range of rotation is one tuple: `RandomRotation((0.2, 0.3))`. RandomFlip accepts "
-            "'horizontal', Sequential holds augmentation layers, and no input shape is needed.",
+            "'horizontal', a Sequential holds augmentation layers (they have no weights, and need "
+            "none), and it needs no input shape: it builds its layers on its first call.",
             mistakes={
                 "A": "Thinks a Sequential model needs an input shape before it is called.",
                 "B": "Thinks 'horizontal' is not a valid RandomFlip mode.",
-                "C": "Thinks augmentation layers cannot go in a Sequential model.",
+                "C": "Thinks a Sequential holds only layers with weights, not augmentation layers.",
             },
             code={
                 "D": "aug = tf.keras.Sequential([\n"
@@ -135,8 +158,14 @@ QUESTIONS: dict[str, Question] = {
             qid="q5",
             topic="Building the flip + rotation + zoom pipeline",
             answer_digest="a6ff4bef951ed79d41b9cfb02b5c6bbe0f9482a5ee33784161786b2f40d5de2a",
-            hint="Rotation factors are fractions of a full turn (1.0 = 360°), zoom factors are "
-            "fractions of the image size, and both must lie within about ±1.",
+            hints={
+                "A": "A pair (low, high) is a range of zoom factors, and a positive factor zooms out. Does "
+                "(0.1, 0.2) ever zoom in, and by how much does it zoom out?",
+                "C": "Is RandomZoom(10) a valid zoom? Zoom factors are fractions of the image size, in (-1, "
+                "1]; and how far does RandomRotation(0.02) turn?",
+                "D": "Which way does 'vertical' flip? And in what unit is RandomRotation's factor: would 20 "
+                "be valid?",
+            },
             explanation="`RandomRotation(0.2)` rotates by up to ±20% of a full turn (±72°) and "
             "`RandomZoom(0.1)` zooms in or out by up to 10%. A's `RandomZoom((0.1, 0.2))` is valid "
             "but only zooms out, by 10–20% (a positive factor zooms out). C's `RandomRotation(0.02)` "
@@ -162,8 +191,13 @@ QUESTIONS: dict[str, Question] = {
             qid="q6",
             topic="Self check: accuracy vs recall on rare fraud",
             answer_digest="4e5a83a3c2a49c23339d37bf3fce95a4c246a06415b3e2cf38f804a65f5143e1",
-            hint="If only 2% of transactions are fraud, what accuracy does a model get that never "
-            "flags anything? Which number tells you how many frauds are caught?",
+            hints={
+                "A": "If only 2% of transactions are fraud, what accuracy does a model get that never flags "
+                "anything?",
+                "C": "Precision says how many flagged transactions are fraud. Which number says how many "
+                "frauds are caught, and what is it here?",
+                "D": "What shows overfitting: accuracy on its own, or training compared with validation?",
+            },
             explanation="No. Recall on fraud is 12%: the model misses 88 of every 100 frauds. "
             "Accuracy is dominated by the many legitimate transactions (a model that never flags "
             "fraud scores about 98% when 2% are fraud), so it hides the failure: the accuracy "
@@ -224,7 +258,7 @@ def _judge(qid: str) -> Callable[[object, int], str]:
         question = QUESTIONS[qid]
         letter = letter_of(qid, data)
         if not question.is_right(letter):
-            fail(f"{qid} = {letter!r} is not right yet. Hint: {question.hint}", f"option {letter}")
+            fail(f"{qid} = {letter!r} is not right yet. Hint: {question.hints[letter]}", f"option {letter}")
         mistakes = "".join(f"\n  - {text}" for text in question.mistakes.values())
         return f"{qid} = {letter!r} is right.\n\nWhy: {question.explanation}\n\nCommon mistakes:{mistakes}"
 
