@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install grade test lab build check bench lint browser
+.PHONY: install grade test test-matrix lab build check bench lint browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ browser:
 ## test: the whole test suite (what CI runs)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## test-matrix: the claim tests and solution notebooks on every tested TensorFlow/Keras release, one
+## environment each under build/matrix/ (long: not part of `make test`)
+test-matrix: $(STAMP)
+	$(BIN)/python tools/test_matrix.py
 
 ## lab: open JupyterLab on the student notebooks
 lab: $(STAMP)
