@@ -1,8 +1,10 @@
 """Offline data, small models and the augmentation experiment of lessons 3 and 4.
 
 Everything here runs on data that ships inside scikit-learn, so the lessons, their checks and their
-tests compute each result in one place and never download anything. Call
-:func:`augcourse.runtime.quiet` before importing this module (it imports TensorFlow).
+tests compute each result in one place and never download anything. Importing this module does not
+import TensorFlow: the data and the NumPy models are what the checks' judges rebuild, in a process
+without TensorFlow; the functions that build or train Keras models import it when called (call
+:func:`augcourse.runtime.quiet` first, in a notebook).
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import tensorflow as tf
-from skimage.transform import resize
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.model_selection import train_test_split
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
 
 DIGIT_SIZE = 16  # the 8×8 digits are enlarged so that small rotations and zooms stay readable
 SEEDS = (0, 1, 2)
@@ -74,6 +78,8 @@ def screening_data(seed: int = 42, features: tuple[str, ...] = SCREENING_FEATURE
 
 def screening_model(n_features: int = len(SCREENING_FEATURES)) -> keras.Model:
     """A small dense classifier: Dense(1) gives a logit, a separate sigmoid the probability."""
+    import keras
+
     model = keras.Sequential(
         [
             keras.Input((n_features,)),
@@ -98,6 +104,8 @@ def train_screening_model(
     screening: Screening, seed: int = 42, epochs: int = 15
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Train :func:`screening_model` with ``model.fit``; return it and its history."""
+    import keras
+
     keras.utils.set_random_seed(seed)
     model = screening_model(screening.train[0].shape[1])
     history = model.fit(
@@ -108,6 +116,8 @@ def train_screening_model(
 
 def logit_model(model: keras.Model) -> keras.Model:
     """The same network without its final sigmoid: it outputs logits."""
+    import keras
+
     return keras.Model(model.inputs, model.get_layer("logit").output)
 
 
@@ -127,11 +137,165 @@ def fraud_case(
     return y_true[order], y_pred[order]
 
 
+# --- Lesson 3: an exact screening model, the same on every machine ------------------------------
+
+SCREENING_L2 = 1.0  # ridge penalty on the weights (not the bias): makes the optimum unique
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A logistic regression: probability = sigmoid(x @ weights + bias)."""
+
+    weights: np.ndarray
+    bias: float
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The scores before the sigmoid, in float64."""
+        return np.asarray(x, dtype="float64") @ self.weights + self.bias
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """The probabilities of the positive class, in float64."""
+        return 1.0 / (1.0 + np.exp(-self.logits(x)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = SCREENING_L2, steps: int = 30) -> Logistic:
+    """Fit a logistic regression exactly, by Newton's method, in NumPy.
+
+    It minimises the summed binary cross-entropy plus ``l2 / 2`` times the squared weights: the
+    loss ``model.fit`` minimises for a ``Dense(1)`` unit with a sigmoid (up to the penalty's
+    scale). The problem has one optimum and Newton's method reaches it to machine precision, so
+    the weights, and every score and threshold derived from them, are the same on every machine.
+    """
+    features = np.hstack([np.asarray(x, dtype="float64"), np.ones((len(x), 1))])
+    target = np.asarray(y, dtype="float64")
+    penalty = np.full(features.shape[1], float(l2))
+    penalty[-1] = 0.0  # the bias is not penalised
+    w = np.zeros(features.shape[1])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-features @ w))
+        gradient = features.T @ (p - target) + penalty * w
+        hessian = (features * (p * (1 - p))[:, None]).T @ features + np.diag(penalty)
+        w = w - np.linalg.solve(hessian, gradient)
+    return Logistic(w[:-1].copy(), float(w[-1]))
+
+
+def fit_screening(screening: Screening) -> Logistic:
+    """The screening model: a logistic regression fitted on the training patients."""
+    return fit_logistic(*screening.train)
+
+
+def screening_classifier(fitted: Logistic) -> keras.Model:
+    """``fitted`` as a Keras model: ``Dense(1)`` gives the logit, a separate sigmoid the probability."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((len(fitted.weights),)),
+            keras.layers.Dense(1, name="logit"),
+            keras.layers.Activation("sigmoid", name="probability"),
+        ]
+    )
+    model.get_layer("logit").set_weights(
+        [fitted.weights.reshape(-1, 1).astype("float32"), np.array([fitted.bias], dtype="float32")]
+    )
+    model.compile(
+        loss="binary_crossentropy",
+        metrics=[
+            "accuracy",
+            keras.metrics.Precision(name="precision"),
+            keras.metrics.Recall(name="recall"),
+        ],
+    )
+    return model
+
+
+def highest_threshold(y_true: np.ndarray, scores: np.ndarray, target: float) -> float:
+    """The highest t such that ``scores >= t`` catches at least ``target`` of the positives (label 1)."""
+    positives = np.sort(np.asarray(scores, dtype="float64")[np.asarray(y_true) == 1])[::-1]
+    needed = max(1, int(np.ceil(target * len(positives) - 1e-9)))
+    return float(positives[needed - 1])
+
+
+# --- Lesson 3: imbalanced data and its remedies ---------------------------------------------------
+
+
+def transactions(n: int = 12_000, fraud: float = 0.02, seed: int = 0) -> Split:
+    """A synthetic table of card transactions (10 features, 1 = fraud), split half and half.
+
+    scikit-learn's ``make_classification`` generates it from ``seed``: the same on every machine.
+    """
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        n_samples=n,
+        n_features=10,
+        n_informative=4,
+        n_redundant=2,
+        weights=[1 - fraud],
+        flip_y=0,
+        class_sep=1.0,
+        random_state=seed,
+    )
+    x_train, x_val, y_train, y_val = train_test_split(
+        x.astype("float32"), y.astype("int32"), test_size=0.5, stratify=y, random_state=seed
+    )
+    return Split(x_train, y_train, x_val, y_val)
+
+
+def class_weights(y: np.ndarray) -> dict[int, float]:
+    """Weights that make both classes count alike in the loss: ``n / (2 * count of the class)``."""
+    y = np.asarray(y)
+    return {label: len(y) / (2 * float(np.sum(y == label))) for label in (0, 1)}
+
+
+def oversample(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the positives (label 1) with replacement until there are as many as negatives; shuffle."""
+    rng = np.random.default_rng(seed)
+    positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    order = np.concatenate([negatives, rng.choice(positives, len(negatives))])
+    rng.shuffle(order)
+    return x[order], y[order]
+
+
+def fraud_classifier(n_features: int) -> keras.Model:
+    """A small dense classifier of transactions: one hidden layer, a sigmoid output."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((n_features,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    return model
+
+
+def train_fraud_classifier(
+    x: np.ndarray,
+    y: np.ndarray,
+    class_weight: dict[int, float] | None = None,
+    *,
+    seed: int = 0,
+    epochs: int = 10,
+) -> keras.Model:
+    """Train :func:`fraud_classifier` with ``model.fit``, with per-class loss weights if given."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = fraud_classifier(x.shape[1])
+    model.fit(x, y, epochs=epochs, batch_size=256, class_weight=class_weight, verbose=0)
+    return model
+
+
 # --- Lesson 4: digits, a small CNN, with and without augmentation ------------------------------
 
 
 def digit_images(size: int = DIGIT_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 handwritten digits as ``(n, size, size, 1)`` floats in [0, 1]."""
+    from skimage.transform import resize
+
     digits = load_digits()
     images = digits.images.astype("float32") / 16.0
     if size != images.shape[1]:
@@ -151,6 +315,8 @@ def augmentation(strength: float = 1.0, *, flips: bool = False) -> keras.Sequent
 
     At strength 1: rotation up to ±0.05 of a turn (±18°), zoom and shift up to 10%.
     """
+    import keras
+
     layers: list[keras.Layer] = []
     if flips:
         layers.append(keras.layers.RandomFlip("horizontal_and_vertical"))
@@ -166,6 +332,8 @@ def augmentation(strength: float = 1.0, *, flips: bool = False) -> keras.Sequent
 
 def small_cnn(augment: keras.Layer | None = None, size: int = DIGIT_SIZE) -> keras.Model:
     """Two conv blocks and a dense head; ``augment`` (if any) runs first, in training only."""
+    import keras
+
     layers: list[keras.Layer] = [keras.Input((size, size, 1))]
     if augment is not None:
         layers.append(augment)
@@ -206,6 +374,9 @@ class Run:
 
 def _steps(model: keras.Model, optimizer: keras.Optimizer) -> tuple[Callable, Callable]:
     """Compiled training and evaluation steps that return (summed loss, number right)."""
+    import keras
+    import tensorflow as tf
+
     loss_fn = keras.losses.SparseCategoricalCrossentropy(reduction="sum")
 
     def scores(x: tf.Tensor, y: tf.Tensor, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
@@ -248,6 +419,9 @@ def train_cnn(
     including the last). A plain loop is used for speed: on tiny data, ``fit``'s fixed cost per
     epoch dominates. The model is returned compiled, so ``evaluate`` and ``predict`` work.
     """
+    import keras
+    import tensorflow as tf
+
     keras.utils.set_random_seed(seed)
     model = small_cnn(augment() if augment is not None else None)
     n = len(split.x_train)
@@ -279,6 +453,8 @@ def _empty() -> dict[str, list[float]]:
 
 def predict_classes(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Predicted digits, augmentation off (an eager call: no retracing across many models)."""
+    import tensorflow as tf
+
     return np.asarray(model(tf.constant(x), training=False)).argmax(axis=1)
 
 
@@ -289,6 +465,8 @@ def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
 
 def confusion(model: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The 10×10 confusion matrix of ``model`` on clean images (rows: true digits)."""
+    import tensorflow as tf
+
     return tf.math.confusion_matrix(y, predict_classes(model, x), num_classes=10).numpy()
 
 
@@ -337,6 +515,8 @@ LEAK_STRENGTH = 0.5
 
 def leakage_experiment(seed: int = 0) -> Leakage:
     """Augment 100 digits into 4 copies each, then split the copies at random, as a leak does."""
+    import keras
+
     x, y = digit_images()
     pool, rest = train_test_split(
         np.arange(len(y)), train_size=LEAK_POOL, stratify=y, random_state=SPLIT_SEED + 1
