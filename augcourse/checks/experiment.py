@@ -1,243 +1,524 @@
-"""Checks of the lesson on the augmentation experiment: one function per exercise.
+"""Checks of lesson 04, the augmentation experiment: one :class:`Exercise` (probe + judge) per graded cell.
 
-The checks are seed-fixed (they seed Keras before building or calling anything random) and
-compare numbers with a tolerance. Right verdicts are stored as digests, as in the quiz.
+Each probe runs in the student's kernel: it calls the student's functions on inputs derived from the
+seed (digits chosen by the seed, accuracies drawn from it, a small Keras model whose weights come
+from it) and returns what they gave as plain data. Each judge is a pure function of that data and
+the seed: it rebuilds the same inputs with NumPy, computes the reference itself (the small model's
+forward pass included) and never imports Keras or TensorFlow. Right verdicts of exercise 4 are
+stored as digests, as in the quiz.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+import re
+from dataclasses import dataclass
+from typing import Any
 
-import keras
 import numpy as np
 
-from augcourse import data
-from augcourse.checks.feedback import expect, fail, passed
-from augcourse.checks.metrics import as_number
+from augcourse.checks import digits
+from augcourse.checks.exercise import Exercise, attempt, plain, unwrap
+from augcourse.checks.feedback import fail
 from augcourse.checks.verdicts import VerdictTable
 
-# --- Exercise 1: a label-preserving augmentation for digits ---------------------------------
+# --- Reading plain data (see exercise.plain) ----------------------------------------------------
 
-MAX_ROTATION = 0.1  # of a full turn (36°): beyond it a 6 starts to read as a 9
-MAX_SHIFT_OR_ZOOM = 0.3
-MIN_SIMILARITY = 0.6  # mean correlation of an augmented digit with its original
+MAX_SHOWN = 60
 
 
-def _layers(layer: keras.Layer) -> list[keras.Layer]:
-    """``layer`` and every layer nested inside it."""
-    found = [layer]
-    for inner in getattr(layer, "layers", []):
-        found += _layers(inner)
-    return found
+def _call(function: Any, *args: Any) -> dict[str, Any]:
+    """:func:`attempt`, with the returned value described by :func:`plain` (probe side)."""
+    result = attempt(function, *args)
+    if "value" in result:
+        result["value"] = plain(result["value"])
+    return result
 
 
-def _largest(*factors: object) -> float:
-    """The largest magnitude among factors given as numbers or (low, high) pairs."""
-    values: list[float] = []
-    for factor in factors:
-        if factor is None:
-            continue
-        pair = factor if isinstance(factor, tuple | list) else (factor,)
-        values += [abs(float(v)) for v in pair]
-    return max(values, default=0.0)
+def _type_name(description: Any) -> str:
+    kind = description.get("type") if isinstance(description, dict) else None
+    if not isinstance(kind, str):
+        return "an unreadable value"
+    kind = kind.rsplit(".", 1)[-1][:MAX_SHOWN]
+    return "None" if kind == "NoneType" else kind
 
 
-def _structure_problem(layer: keras.Layer) -> str | None:
-    """A label-breaking or too-strong layer inside ``layer``, if any."""
-    for inner in _layers(layer):
-        kind = type(inner).__name__
-        if kind == "RandomFlip":
-            return (
-                "it flips the digits. A mirrored 2, 3, 4, 5 or 7 is not a digit, and a 6 flipped "
-                "both ways is a 9: flips change the label. Leave them out."
-            )
-        if kind == "RandomRotation" and _largest(inner.factor) > MAX_ROTATION:
-            return (
-                f"it rotates by up to {_largest(inner.factor) * 360:.0f}°. Far enough, a 6 "
-                "reads as a 9; keep rotations small (factors are fractions of a full turn)."
-            )
-        if kind in ("RandomZoom", "RandomTranslation"):
-            largest = _largest(inner.height_factor, inner.width_factor)
-            if largest > MAX_SHIFT_OR_ZOOM:
-                return (
-                    f"its {kind} factor {largest:g} moves or scales digits so far that parts "
-                    "leave the 16×16 frame; keep it small."
-                )
-    return None
-
-
-def _similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Correlation of each image of ``a`` with the same image of ``b``."""
-    a = a.reshape(len(a), -1) - a.reshape(len(a), -1).mean(axis=1, keepdims=True)
-    b = b.reshape(len(b), -1) - b.reshape(len(b), -1).mean(axis=1, keepdims=True)
-    return (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1) + 1e-12)
-
-
-def _behaviour_problem(layer: keras.Layer, images: np.ndarray) -> str | None:
-    """What is wrong with how ``layer`` treats a batch of digits, if anything."""
+def _scalar(description: Any) -> float | None:
+    """The number a description holds (an int, a float, a NumPy scalar or a scalar tensor), or None."""
+    if not isinstance(description, dict) or not isinstance(description.get("type"), str):
+        return None
+    kind, value = description["type"], description.get("value")
     try:
-        trained = np.asarray(layer(images, training=True))
-        inferred = np.asarray(layer(images, training=False))
-    except Exception as error:  # any error, reported to the student
-        return f"calling it on a batch of digits raised {type(error).__name__}: {error}"
-    if trained.shape != images.shape:
-        return f"it turns a batch of shape {images.shape} into {trained.shape}; keep the shape."
-    if not np.allclose(inferred, images, atol=1e-5):
-        return "it changes images in inference mode (training=False); use Keras's Random* layers."
-    if np.abs(trained - images).mean() < 1e-3:
-        return "it leaves the digits unchanged in training mode: add at least one random layer."
-    if trained.min() < -0.01 or trained.max() > 1.01:
-        return (
-            f"its output spans [{trained.min():.2f}, {trained.max():.2f}], outside the images' "
-            "range [0, 1]. Brightness and contrast layers assume 0–255 unless given "
-            "value_range=(0, 1), and added noise is not clipped."
-        )
-    similarity = float(_similarity(trained, images).mean())
-    if similarity < MIN_SIMILARITY:
-        return (
-            f"it changes the digits so much that they keep only {similarity:.2f} correlation "
-            f"with the originals on average (at least {MIN_SIMILARITY} keeps them readable); "
-            "weaken it."
-        )
+        if kind in ("int", "float") and type(value) in (int, float):
+            return float(value)
+        numeric = kind.startswith("numpy.") or kind.endswith("EagerTensor")
+        # wire sends a 0-d array as shape (1,) (np.ascontiguousarray makes it 1-D)
+        scalar = isinstance(value, np.ndarray) and value.shape in ((), (1,))
+        if numeric and scalar and value.dtype.kind in "iuf":
+            return float(value.reshape(()))
+    except OverflowError:
+        return math.inf
     return None
 
 
-def augmentation_pipeline(factory: Callable[[], object], seed: int = 0) -> None:
-    """Exercise 1: ``factory()`` builds a label-preserving augmentation for the digits."""
+def _number(description: Any, what: str) -> float:
+    """The finite number a description holds; fails with a message naming ``what`` otherwise."""
     __tracebackhide__ = True
-    keras.utils.set_random_seed(seed)
-    layer = factory()
-    expect(
-        isinstance(layer, keras.Layer),
-        f"digit_augmentation() must return a Keras layer, such as keras.Sequential([...]); it "
-        f"returned {type(layer).__name__}.",
+    number = _scalar(description)
+    if number is None:
+        fail(f"{what} must be a number (a float); it is {_type_name(description)}.", "not a number")
+    if not math.isfinite(number):
+        fail(f"{what} is {number}, not a finite number.", "not finite")
+    return number
+
+
+def _items(description: Any) -> list[Any] | None:
+    """The items of a tuple, a list or a 1-D array, as descriptions; None for anything else."""
+    if not isinstance(description, dict):
+        return None
+    if description.get("type") in ("tuple", "list") and isinstance(description.get("items"), list):
+        return description["items"]
+    value = description.get("value")
+    kind = str(description.get("type", ""))
+    array_like = kind == "numpy.ndarray" or kind.endswith("EagerTensor")
+    if array_like and isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "biuf":
+        return [{"type": "float", "value": float(v)} for v in value[:1000]]
+    return None
+
+
+def _close(a: float, b: float, tolerance: float) -> bool:
+    return math.isclose(a, b, rel_tol=0.0, abs_tol=tolerance)
+
+
+def _rounded(got: float, want: float, tolerance: float) -> bool:
+    """Whether ``got`` is ``want`` rounded to 1–5 decimals (and not ``want`` itself)."""
+    return not _close(got, want, tolerance) and any(
+        _close(got, round(want, digits_), tolerance) for digits_ in range(1, 6)
     )
-    problem = _structure_problem(layer)  # type: ignore[arg-type]
-    if problem is None:
-        x, y = data.digit_images()
-        images = x[np.random.default_rng(seed).choice(len(y), size=64, replace=False)]
-        problem = _behaviour_problem(layer, images)  # type: ignore[arg-type]
-    if problem:
-        fail(f"The augmentation is not right for digits yet: {problem}")
-    passed(
-        "the augmentation changes digits in training, leaves them alone in inference and keeps them readable."
-    )
 
 
-# --- Exercise 2: the effect, mean ± spread over seeds ---------------------------------------
-
-EFFECT_CASES = (
-    ((0.85, 0.86, 0.84), (0.80, 0.82, 0.81)),
-    ((0.70, 0.74, 0.69, 0.75), (0.71, 0.70, 0.68, 0.72)),
-)
+def _shown(values: np.ndarray) -> str:
+    return "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
 
 
-def _pair(result: object, what: str) -> tuple[float, float]:
+# --- Exercise 1: a label-preserving augmentation for digits --------------------------------------
+
+DIGIT_SIZE = 16  # the lesson's digits are enlarged to 16×16
+
+
+def _augmentation_probe(seed: int, digit_augmentation: Any) -> dict[str, Any]:
+    """Build the student's augmentation and observe it on digits chosen by ``seed``."""
+    built = attempt(digit_augmentation)
+    if "value" not in built:
+        return built
+    return digits.observe(built["value"], digits.sample(seed, size=DIGIT_SIZE))
+
+
+def _augmentation_judge(data: Any, seed: int) -> str:
     __tracebackhide__ = True
-    if type(result) not in (tuple, list) or len(result) != 2:
-        fail(f"{what} must be two numbers, (mean, spread); it is {result!r}.")
-    mean = as_number(result[0], f"the mean in {what}")
-    return mean, as_number(result[1], f"the spread in {what}")
+    found = digits.problem(data, digits.sample(seed, size=DIGIT_SIZE), "digit_augmentation()", seeded=False)
+    if found:
+        fail(*found)
+    return (
+        "digit_augmentation() changes the digits in training, leaves them alone in inference, and "
+        "neither flips them, turns them far, moves them out of the frame nor adds ink."
+    )
 
 
-def _effect_mistake(got: tuple[float, float], with_aug: np.ndarray, without: np.ndarray) -> str:
-    """What a wrong (mean, spread) most likely got wrong."""
-    mean, _ = data.paired_effect(with_aug, without)
-    differences = with_aug - without
-    if abs(got[0]) > 1.5 or got[1] > 1.5:
-        return "give accuracies as fractions, as the runs report them, not percentages."
-    if math.isclose(got[0], -mean, abs_tol=1e-9) and abs(mean) > 1e-9:
-        return "the sign is reversed: the effect is accuracy with augmentation minus without."
-    if not math.isclose(got[0], mean, abs_tol=1e-9):
-        return "the mean is not the mean of the per-seed differences (with minus without)."
-    if math.isclose(got[1], float(differences.std(ddof=0)), abs_tol=1e-9):
+# --- Exercise 2: the effect, mean ± spread over seeds -------------------------------------------
+
+EFFECT_TOLERANCE = 1e-6  # float32 arithmetic is close enough; rounding to 5 decimals is not
+VALIDATION_SIZE = 1747  # accuracies are counts out of the lesson's validation set
+EFFECT_SIZES = (3, 5, 2)  # seeds per case: the lesson's three, more, and the fewest that have a spread
+
+
+def effect_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(with_aug, without_aug)`` validation accuracies, one per seed, for each case of ``seed``."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n in EFFECT_SIZES:
+        while True:
+            without = rng.integers(round(0.55 * VALIDATION_SIZE), round(0.92 * VALIDATION_SIZE), n)
+            gain = rng.integers(-round(0.03 * VALIDATION_SIZE), round(0.07 * VALIDATION_SIZE), n)
+            if len(set(gain.tolist())) == n and gain.sum() != 0:
+                break
+        cases.append(((without + gain) / VALIDATION_SIZE, without / VALIDATION_SIZE))
+    return cases
+
+
+def reference_effect(with_aug: np.ndarray, without_aug: np.ndarray) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1) of the per-seed differences."""
+    differences = np.asarray(with_aug, dtype=float) - np.asarray(without_aug, dtype=float)
+    return float(differences.mean()), float(differences.std(ddof=1))
+
+
+def _effect_probe(seed: int, paired_effect: Any, effect: Any) -> dict[str, Any]:
+    """The student's function on the seed's accuracies, and the lesson's ``effect`` as it is."""
+    cases = [_call(paired_effect, a.copy(), b.copy()) for a, b in effect_cases(seed)]
+    return {"cases": cases, "effect": plain(effect)}
+
+
+def _pair(description: Any, what: str, example: str) -> tuple[float, float]:
+    """Two finite numbers, ``(mean, spread)``, from a description; fails with a message otherwise."""
+    __tracebackhide__ = True
+    items = _items(description)
+    if items is None:
+        if _scalar(description) is not None:
+            fail(
+                f"{what} is one number; it must be two, the mean and the spread, as a tuple such as "
+                f"{example}.",
+                "not a pair",
+            )
+        fail(
+            f"{what} must be a tuple of two numbers, {example}; it is {_type_name(description)}.",
+            "not a pair",
+        )
+    if len(items) != 2:
+        fail(f"{what} holds {len(items)} values; it must hold two, {example}.", "not a pair")
+    return _number(items[0], f"the mean in {what}"), _number(items[1], f"the spread in {what}")
+
+
+def _effect_mistake(got: tuple[float, float], with_aug: np.ndarray, without: np.ndarray) -> tuple[str, str]:
+    """What a wrong (mean, spread) most likely got wrong: (message, mistake)."""
+    mean, spread = reference_effect(with_aug, without)
+    d = with_aug - without
+    n, tol = len(d), EFFECT_TOLERANCE
+    m, s = got
+    if _close(m, 100 * mean, 1e-4) and (_close(s, 100 * spread, 1e-4) or abs(m) > 1.5 or s > 1.5):
+        return "the values are percentages: give them as fractions, as the accuracies are.", "percent"
+    if _close(m, -mean, tol):
         return (
-            "the spread uses the population formula (ddof=0). With a handful of seeds use the "
-            "sample standard deviation, ddof=1."
+            "the sign is reversed: the effect is the accuracy with augmentation minus the accuracy "
+            "without (a gain is positive).",
+            "sign reversed",
+        )
+    if _rounded(m, mean, tol) or (_close(m, mean, tol) and _rounded(s, spread, tol)):
+        return (
+            "the numbers are rounded: return them as computed, and round only where you print them.",
+            "rounded",
+        )
+    if not _close(m, mean, tol):
+        if _close(m, float(np.abs(d).mean()), tol):
+            return (
+                "the mean is of the absolute differences: keep their sign, a loss counts against the gain.",
+                "absolute differences",
+            )
+        ratios = (float((with_aug / without).mean()), float(with_aug.mean() / without.mean()))
+        if any(_close(m, r, tol) or _close(m, r - 1, tol) for r in ratios):
+            return (
+                "the mean is of ratios: the effect is a difference of accuracies, with minus without.",
+                "ratio",
+            )
+        if _close(m, float(np.median(d)), tol):
+            return (
+                "the first number is the median of the differences; the exercise asks for the mean.",
+                "median",
+            )
+        return (
+            "the mean is not the mean of the per-seed differences (with minus without, seed by seed).",
+            "wrong mean",
+        )
+    if _close(s, float(d.std(ddof=0)), tol):
+        return (
+            "the spread uses the population formula (ddof=0). With a handful of seeds use the sample "
+            "standard deviation, as the exercise asks.",
+            "ddof=0",
+        )
+    if _close(s, float(d.var(ddof=1)), tol) or _close(s, float(d.var(ddof=0)), tol):
+        return (
+            "the spread is a variance; the exercise asks for a standard deviation (its square root).",
+            "variance",
+        )
+    if _close(s, spread / math.sqrt(n), tol):
+        return (
+            "the spread is the standard error of the mean; the exercise asks for the standard "
+            "deviation of the differences themselves.",
+            "standard error",
+        )
+    unpaired = [np.std(with_aug, ddof=k) for k in (0, 1)] + [np.std(without, ddof=k) for k in (0, 1)]
+    unpaired += [abs(np.std(with_aug, ddof=k) - np.std(without, ddof=k)) for k in (0, 1)]
+    unpaired += [math.hypot(np.std(with_aug, ddof=k), np.std(without, ddof=k)) for k in (0, 1)]
+    unpaired += [np.std(with_aug, ddof=k) + np.std(without, ddof=k) for k in (0, 1)]
+    if any(_close(s, float(u), tol) for u in unpaired):
+        return (
+            "the spread comes from the two arms separately: pair each seed's two runs, take their "
+            "difference, and measure the spread of those differences.",
+            "unpaired spread",
         )
     return (
-        "the spread is not the sample standard deviation of the per-seed differences: pair each "
-        "seed's two runs, take their differences, then the spread of those."
+        "the spread is not the sample standard deviation of the per-seed differences.",
+        "wrong spread",
     )
 
 
-def _effect_ok(got: tuple[float, float], with_aug: np.ndarray, without: np.ndarray) -> bool:
-    want = data.paired_effect(with_aug, without)
-    return all(math.isclose(g, w, abs_tol=1e-9) for g, w in zip(got, want, strict=True))
-
-
-def effect_function(
-    func: Callable[[np.ndarray, np.ndarray], object],
-    cases: Iterable[tuple[Sequence[float], Sequence[float]]] = EFFECT_CASES,
-) -> None:
-    """Exercise 2, the function: ``func(with_aug, without_aug)`` on known accuracies."""
+def _effect_judge(data: Any, seed: int) -> str:
     __tracebackhide__ = True
-    cases = list(cases)
-    for with_values, without_values in cases:
-        with_aug, without = np.array(with_values), np.array(without_values)
-        got = _pair(func(with_aug.copy(), without.copy()), "paired_effect(...)")
-        if not _effect_ok(got, with_aug, without):
-            fail(
-                f"For with={list(with_values)}, without={list(without_values)}: "
-                + _effect_mistake(got, with_aug, without)
-            )
-    passed(f"paired_effect is right on {len(cases)} sets of runs.")
-
-
-def effect_summary(
-    func: Callable[[np.ndarray, np.ndarray], object],
-    effect: object,
-    with_aug: Sequence[float],
-    without_aug: Sequence[float],
-) -> None:
-    """Exercise 2: the function, then ``effect`` computed from the experiment's accuracies."""
-    __tracebackhide__ = True
-    effect_function(func)
-    with_arr, without_arr = np.asarray(with_aug, dtype=float), np.asarray(without_aug, dtype=float)
-    got = _pair(effect, "effect")
-    if not _effect_ok(got, with_arr, without_arr):
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        fail("the answer could not be judged: its data is not what a probe writes.", "malformed")
+    cases = effect_cases(seed)
+    if len(data["cases"]) != len(cases):
+        fail("the answer could not be judged: its data is not what a probe writes.", "malformed")
+    for result, (with_aug, without) in zip(data["cases"], cases, strict=True):
+        where = f"For with_aug={_shown(with_aug)}, without_aug={_shown(without)}"
+        got = _pair(unwrap(result, "paired_effect()"), "what paired_effect() returns", "(mean, spread)")
+        want = reference_effect(with_aug, without)
+        if not all(_close(g, w, EFFECT_TOLERANCE) for g, w in zip(got, want, strict=True)):
+            message, mistake = _effect_mistake(got, with_aug, without)
+            fail(f"{where}: {message}", mistake)
+    effect = data.get("effect")
+    if isinstance(effect, dict) and effect.get("type") in ("NoneType", "ellipsis"):
         fail(
-            "effect, from the experiment's validation accuracies: "
-            + _effect_mistake(got, with_arr, without_arr)
+            "paired_effect is right, but `effect` is not set yet: set it from the experiment's "
+            "val_with and val_without with your function.",
+            "effect not set",
         )
-    passed(f"effect = {got[0]:+.1%} ± {got[1]:.1%} over {len(with_arr)} seeds.")
+    mean, spread = _pair(effect, "effect", "paired_effect(val_with, val_without)")
+    if abs(mean) > 1 or spread > 1:
+        fail("effect holds percentages: give it as fractions, as paired_effect returns them.", "percent")
+    if spread < 0:
+        fail("the spread in effect is negative; a standard deviation never is.", "negative spread")
+    if spread == 0:
+        fail(
+            "effect has a spread of exactly 0, which three real runs do not give: set it with your "
+            "function from the experiment's val_with and val_without.",
+            "effect placeholder",
+        )
+    return (
+        f"paired_effect is right on {len(cases)} sets of runs, and effect = {mean:+.1%} ± {spread:.1%} "
+        "(mean ± sample standard deviation of the per-seed differences)."
+    )
 
 
-# --- Exercise 3: accuracy on clean images -----------------------------------------------------
+# --- Exercise 3: accuracy on clean images ---------------------------------------------------------
+
+IMAGE_SHAPE = (8, 8, 1)  # the test model's images: not the lesson's, so its variables do not fit
+CLASSES = 10
+CLEAN_SIZES = (37, 41, 43, 47, 53, 59)  # primes: no accuracy k/n is a round decimal
+CLEAN_CASES = 2
+CLEAN_TOLERANCE = 1e-6  # what model.evaluate's float32 mean can differ by
 
 
-def clean_accuracy(
-    func: Callable[[keras.Model, np.ndarray, np.ndarray], object],
-    model: keras.Model,
-    x: np.ndarray,
-    y: np.ndarray,
-) -> None:
-    """Exercise 3: ``func(model, x, y)`` is the accuracy with augmentation switched off.
+@dataclass(frozen=True)
+class CleanCase:
+    """A test model and its images, derived from a seed.
 
-    Besides ``x``, the check uses 600 validation digits, on which the accuracy with augmentation
-    on differs from the clean one by far more than chance.
+    The model is ``Input(8, 8, 1) → RandomRotation((0.5, 0.5)) → Flatten → Dense(10, softmax)``:
+    in training mode its augmentation turns every image upside down, so the accuracy with
+    augmentation on differs from the clean one by far more than chance, and is known exactly. All
+    values are small multiples of powers of two, so float32 and float64 agree on every logit.
     """
-    __tracebackhide__ = True
-    keras.utils.set_random_seed(0)
-    extra = data.digit_split()
+
+    x: np.ndarray  # float32 (n, 8, 8, 1), multiples of 1/16 in [0, 1]
+    y: np.ndarray  # int32 (n,) labels 0-9
+    kernel: np.ndarray  # float32 (64, 10), multiples of 1/64 in [-1, 1]
+    bias: np.ndarray  # float32 (10,)
+
+    def logits(self, turned: bool = False) -> np.ndarray:
+        """The Dense layer's logits in float64 (``turned``: on the images turned upside down)."""
+        images = self.x[:, ::-1, ::-1] if turned else self.x
+        return images.reshape(len(images), -1).astype(np.float64) @ self.kernel.astype(np.float64) + self.bias
+
+    def probabilities(self, turned: bool = False) -> np.ndarray:
+        """The model's softmax outputs, in float64."""
+        logits = self.logits(turned)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def accuracy(self, turned: bool = False) -> float:
+        """Accuracy with augmentation off (``turned``: on, as in training mode)."""
+        return float(np.mean(self.logits(turned).argmax(axis=1) == self.y))
+
+
+def _no_ties(logits: np.ndarray) -> bool:
+    top = np.sort(logits, axis=1)[:, -2:]
+    return bool(np.all(top[:, 1] > top[:, 0]))
+
+
+def mistaken_values(case: CleanCase) -> dict[str, float]:
+    """What typical mistakes return on ``case``, by kind of mistake (beside the right accuracy)."""
+    probabilities, predicted = case.probabilities(), case.logits().argmax(axis=1)
+    return {
+        "augmentation on": case.accuracy(turned=True),  # a direct call model(x): training mode
+        "error rate": 1 - case.accuracy(),
+        "confidence": float(probabilities.max(axis=1).mean()),
+        "argmax without axis": float(np.mean(case.y == probabilities.argmax())),
+        "labels vs one-hot": float(np.mean(predicted == case.y.argmax())),  # categorical accuracy
+    }
+
+
+def _distinct(case: CleanCase) -> bool:
+    """Whether every typical mistake gives a value of its own (not 0), far from the right one and its
+    roundings."""
+    want = case.accuracy()
+    values = [want, *mistaken_values(case).values()]
+    apart = min(values) > 0 and all(abs(a - b) > 0.01 for i, a in enumerate(values) for b in values[i + 1 :])
+    return apart and all(abs(round(want, k) - want) > 2e-6 for k in range(1, 5))
+
+
+def clean_case(seed: int, index: int) -> CleanCase:
+    """The ``index``-th test model and images of ``seed`` (the same in the probe and the judge).
+
+    Drawn again until the classes are predicted evenly, no image has two equal top outputs, the
+    most confident image comes first by a clear margin, and the typical mistakes give values apart.
+    """
+    rng = np.random.default_rng([seed, index])
+    n = int(rng.choice(CLEAN_SIZES))
+    size = math.prod(IMAGE_SHAPE)
+    while True:
+        x = (rng.integers(0, 17, size=(n, *IMAGE_SHAPE)) / 16).astype("float32")
+        kernel = (rng.integers(-32, 33, size=(size, CLASSES)) / 64).astype("float32")
+        bias = (-kernel.sum(axis=0) / 2 + rng.integers(-8, 9, size=CLASSES) / 64).astype("float32")
+        case = CleanCase(x, np.zeros(n, dtype="int32"), kernel, bias)
+        predicted = case.logits().argmax(axis=1)
+        if not (_no_ties(case.logits()) and _no_ties(case.logits(turned=True))):
+            continue
+        if np.bincount(predicted, minlength=CLASSES).max() > 0.35 * n:
+            continue
+        confidence = case.probabilities().max(axis=1)
+        first = int(confidence.argmax())
+        if np.sort(confidence)[-2] > confidence[first] - 1e-3:
+            continue
+        order = np.r_[first, np.delete(np.arange(n), first)]
+        x, predicted = x[order], predicted[order]
+        right = np.zeros(n, dtype=bool)
+        right[rng.permutation(n)[: rng.integers(math.ceil(0.55 * n), math.floor(0.85 * n) + 1)]] = True
+        y = np.where(right, predicted, (predicted + rng.integers(1, CLASSES, n)) % CLASSES).astype("int32")
+        case = CleanCase(x, y, kernel, bias)
+        if _distinct(case):
+            return case
+
+
+def clean_model(case: CleanCase) -> Any:
+    """The Keras model of a :class:`CleanCase`, compiled as the lesson's models are (probe side)."""
+    import keras
+
+    dense = keras.layers.Dense(CLASSES, activation="softmax")
+    model = keras.Sequential(
+        [
+            keras.Input(IMAGE_SHAPE),
+            keras.layers.RandomRotation((0.5, 0.5), fill_mode="constant", interpolation="nearest"),
+            keras.layers.Flatten(),
+            dense,
+        ]
+    )
+    dense.set_weights([case.kernel, case.bias])
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _clean_probe(seed: int, clean_accuracy: Any) -> dict[str, Any]:
+    """The student's function on the seed's test models and images."""
     results = []
-    for images, labels in ((x, y), (extra.x_val[:600], extra.y_val[:600])):
-        got = as_number(func(model, images, labels), "clean_accuracy(...)")
-        results.append(got)
-        if got > 1:
-            fail("give the accuracy as a fraction between 0 and 1, not a percentage.")
-        if not math.isclose(got, data.accuracy(model, images, labels), abs_tol=1e-4):
+    for index in range(CLEAN_CASES):
+        case = clean_case(seed, index)
+        results.append(_call(clean_accuracy, clean_model(case), case.x.copy(), case.y.copy()))
+    return {"cases": results}
+
+
+def _clean_error(result: dict[str, Any], n: int) -> None:
+    """Fail on a raised error, with a hint where the error is a typical one."""
+    __tracebackhide__ = True
+    if result.get("raised") in (None, "NotImplementedError"):
+        return
+    name, message = str(result["raised"])[:MAX_SHOWN], str(result.get("message", ""))[:200]
+    raised = f"clean_accuracy(model, x, y) raised {name}: {message}"
+    if re.search(r"axis \d+ is out of bounds for array of dimension 1", message):
+        fail(f"{raised}. y holds one integer label (0–9) per image, not one-hot rows.", "labels vs one-hot")
+    if "broadcast" in message or "Incompatible shapes" in message:
+        fail(
+            f"{raised}. Compare one predicted class per image with its label: the predicted class "
+            "is the position of the largest of the image's 10 outputs.",
+            "argmax axis",
+        )
+    fail(
+        f"{raised}. The check calls it with its own small model, {n} images of shape {IMAGE_SHAPE} "
+        "and their integer labels: use the arguments, not the lesson's variables.",
+        "raises an error",
+    )
+
+
+def _clean_mistake(got: float, case: CleanCase) -> tuple[str, str]:
+    """What a wrong accuracy most likely got wrong: (message, mistake)."""
+    want, n, tol = case.accuracy(), len(case.y), CLEAN_TOLERANCE
+    mistaken = mistaken_values(case)
+    if _close(got, mistaken["augmentation on"], tol) or _close(got, 100 * mistaken["augmentation on"], 1e-4):
+        return (
+            f"on a test model whose augmentation turns every image upside down in training, "
+            f"clean_accuracy returned {got:.4g}: the accuracy with the augmentation on. In Keras 3 a "
+            "direct call model(x) runs augmentation layers in training mode (section 3 shows how "
+            "to switch them off).",
+            "augmentation on",
+        )
+    if _close(got, 100 * want, 1e-4):
+        return (
+            f"clean_accuracy returned {got:.4g}, a percentage: return a fraction between 0 and 1.",
+            "percent",
+        )
+    if _close(got, want * n, 1e-3):
+        return (
+            f"clean_accuracy returned a count ({got:g} of {n} images): divide by the number of images.",
+            "count",
+        )
+    if _rounded(got, want, tol):
+        return f"clean_accuracy returned {got:g}, a rounded value: round only where you print it.", "rounded"
+    messages = {
+        "error rate": "clean_accuracy returned the share of images predicted wrong, not the share "
+        "predicted right.",
+        "confidence": "clean_accuracy returned the mean of the largest output, the model's confidence; "
+        "accuracy counts the images whose predicted class equals their label.",
+        "argmax without axis": "clean_accuracy compares the labels with a single number: argmax "
+        "without an axis takes the largest output of the whole batch. Take one predicted class per image.",
+        "labels vs one-hot": "clean_accuracy treats the labels as one-hot rows (as a categorical "
+        "accuracy does); y holds one integer label (0–9) per image.",
+    }
+    for kind, message in messages.items():
+        if _close(got, mistaken[kind], tol):
+            return message, "argmax axis" if kind == "argmax without axis" else kind
+    return (
+        f"on {n} test images clean_accuracy returned {got:.4f}, which is not the share of images "
+        "whose predicted class (the largest of the 10 outputs) equals their integer label, with "
+        "augmentation off. Use the model, images and labels it is given.",
+        "wrong accuracy",
+    )
+
+
+def _clean_judge(data: Any, seed: int) -> str:
+    __tracebackhide__ = True
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        fail("the answer could not be judged: its data is not what a probe writes.", "malformed")
+    if len(data["cases"]) != CLEAN_CASES:
+        fail("the answer could not be judged: its data is not what a probe writes.", "malformed")
+    for index, result in enumerate(data["cases"]):
+        case = clean_case(seed, index)
+        if isinstance(result, dict):
+            _clean_error(result, len(case.y))
+        description = unwrap(result, "clean_accuracy()")
+        items = _items(description)
+        scalars = [_scalar(item) for item in items or []]
+        pair = items is not None and len(items) == 2 and all(v is not None for v in scalars)
+        if pair and _close(float(scalars[1]), case.accuracy(), 1e-5):  # type: ignore[arg-type]
             fail(
-                f"on {len(labels)} images, {got:.4f} is not the accuracy with augmentation off. "
-                "Calling model(x) directly runs Keras 3's augmentation layers in training mode, "
-                "and the accuracy that training reports was measured on augmented batches: use "
-                "model.predict or model.evaluate, or model(x, training=False)."
+                "clean_accuracy returned two numbers, [loss, accuracy], as model.evaluate does: return the "
+                "accuracy alone, as one float.",
+                "evaluate's list",
             )
-    passed(f"clean accuracy {results[0]:.4f} on {len(y)} images.")
+        if items is not None and len(items) == len(case.y) > 2:
+            fail(
+                f"clean_accuracy returned {len(items)} values, one per image: return one number, "
+                "the share of images predicted right.",
+                "not averaged",
+            )
+        got = _number(description, "clean_accuracy(model, x, y)")
+        if not _close(got, case.accuracy(), CLEAN_TOLERANCE):
+            message, mistake = _clean_mistake(got, case)
+            fail(message, mistake)
+    return (
+        f"clean_accuracy is right on {CLEAN_CASES} test models whose augmentation turns every image "
+        "upside down in training: it measures with the augmentation off."
+    )
 
 
-# --- Exercise 4: judge augmentation pipelines -------------------------------------------------
+# --- Exercise 4: judge augmentation pipelines ----------------------------------------------------
 
 PIPELINE_VERDICTS = ("sound", "leaks", "noisy validation", "breaks labels", "too strong")
 PIPELINES = ("P1", "P2", "P3", "P4", "P5", "P6")
@@ -258,18 +539,47 @@ PIPELINE_HINTS = {
     "P6": "what is the training accuracy measured on, and what does validation see?",
 }
 
+TABLE = VerdictTable(
+    "verdicts", "course-experiment", PIPELINE_VERDICTS, _PIPELINES, PIPELINE_HINTS, example=', e.g. "sound"'
+)
 
-TABLE = VerdictTable("verdicts", "course-experiment", PIPELINE_VERDICTS, _PIPELINES, PIPELINE_HINTS)
+
+def _verdicts_probe(seed: int, verdicts: Any) -> dict[str, Any]:
+    """The answer, described without trusting it."""
+    return plain(verdicts)
 
 
-def normalize_pipeline_verdict(value: object, pipeline: str) -> str:
-    """A verdict as one of :data:`PIPELINE_VERDICTS` (the hidden tests compare these)."""
+def _verdicts_judge(data: Any, seed: int) -> str:
     __tracebackhide__ = True
-    return TABLE.normalize(value, pipeline)
+    TABLE.judge(data, PIPELINES)
+    return f"all {len(PIPELINES)} verdicts are right."
 
 
-def pipeline_verdicts(answer: object) -> None:
-    """Exercise 4: a verdict for each pipeline of the table."""
-    __tracebackhide__ = True
-    TABLE.check(answer, PIPELINES)
-    passed(f"all {len(PIPELINES)} verdicts are right.")
+# --- The exercises ---------------------------------------------------------------------------------
+
+ex1 = Exercise(
+    "ex1_check",
+    "A label-preserving augmentation for digits",
+    ("digit_augmentation",),
+    _augmentation_probe,
+    _augmentation_judge,
+)
+ex2 = Exercise(
+    "ex2_check",
+    "The effect of augmentation, mean ± spread over seeds",
+    ("paired_effect", "effect"),
+    _effect_probe,
+    _effect_judge,
+)
+ex3 = Exercise(
+    "ex3_check",
+    "Accuracy on clean images, augmentation off",
+    ("clean_accuracy",),
+    _clean_probe,
+    _clean_judge,
+)
+ex4 = Exercise(
+    "ex4_check", "Judge six augmentation pipelines", ("verdicts",), _verdicts_probe, _verdicts_judge
+)
+
+EXERCISES = [ex1, ex2, ex3, ex4]
