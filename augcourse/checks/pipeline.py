@@ -1,54 +1,75 @@
-"""Checks of lesson 02, augmentation in a tf.data pipeline.
+"""Checks of lesson 02, augmentation in a tf.data pipeline: one probe and one judge per exercise.
 
-The checks hand the student's functions small images whose labels are their positions, and a
-probe augmenter (a horizontal RandomFlip that notes the rank of what it is traced with). Reading
-a few epochs then shows, by behaviour, whether the training set is augmented, shuffled and
-freshly augmented every epoch, and whether the validation set is left alone. The order of the
-transformations (a parallel map, prefetch at the end) is read from the dataset's own graph.
+The *probe* (in the student's kernel) hands the student's functions small random images whose
+labels are their positions, drawn from the seed, and a probe augmenter of its own: a horizontal
+``RandomFlip`` that notes the shape of every input it is called on and the ``training`` flag. It
+ships what the judge needs as plain data: the steps of the returned dataset, read from its own
+graph (``Shuffle``, ``Batch``, ``ParallelMap``, ``Cache``, ``Prefetch``, with their arguments), the
+contents of two epochs (images and labels, batch by batch), the augmenter's calls, and any error
+in full.
+
+The *judge* (no TensorFlow) regenerates the images from the seed and decides by behaviour first:
+each image once per epoch and still paired with its label, mirrored or not, new flips and a new
+order every epoch, validation images untouched (in any order). The graph names the cause of what
+went wrong (a ``.cache()`` after the random map or after the shuffle,
+``reshuffle_each_iteration=False``) and shows whether the pipeline is fast: the augmenter called
+on whole batches, every map parallel, ``prefetch`` at the end.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from augcourse.checks.feedback import expect, fail, passed
+from augcourse.checks.exercise import Exercise, plain
+from augcourse.checks.feedback import fail
 
-EPOCHS = 3
+IMAGE_SHAPE = (6, 7, 1)
+EPOCHS = 2
+BATCH_SIZES = (4, 5, 6, 8)
+MAX_TEXT = 3000  # characters of an error message shipped to the judge
+BATCH_OPS = ("Batch", "ParallelBatch", "PaddedBatch")
+TOLERANCE = 1e-5
 
 
-def probe_augmenter(seed: int | None = 0) -> Any:
-    """A horizontal ``RandomFlip`` that records the rank of the inputs it is traced with."""
-    import keras
+# ---- inputs, shared by probe and judge --------------------------------------------------------
 
-    class ProbeFlip(keras.layers.RandomFlip):
-        """RandomFlip('horizontal') that keeps ``ranks``: 3 for single images, 4 for batches."""
 
-        def __init__(self, seed: int | None) -> None:
-            super().__init__("horizontal", seed=seed)
-            self.ranks: list[int] = []
+def inputs(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Images, labels (their positions) and a batch size, drawn from ``seed``.
 
-        def call(self, data: Any, training: bool = True) -> Any:
-            self.ranks.append(len(data.shape))
-            return super().call(data, training=training)
-
-    return ProbeFlip(seed)
+    The count is never a multiple of the batch size, so that a pass ends with a smaller batch.
+    """
+    rng = np.random.default_rng(seed)
+    batch_size = int(rng.choice(BATCH_SIZES))
+    count = batch_size * int(rng.integers(5, 8)) + int(rng.integers(1, batch_size))
+    images = rng.random((count, *IMAGE_SHAPE), dtype=np.float32)
+    return images, np.arange(count, dtype=np.int32), batch_size
 
 
 def sample_data(
-    count: int = 42, shape: tuple[int, ...] = (6, 7, 1), seed: int = 0
+    count: int = 42, shape: tuple[int, ...] = IMAGE_SHAPE, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """``count`` distinct asymmetric images in [0, 1], labelled by their position."""
     rng = np.random.default_rng(seed)
     return rng.random((count, *shape), dtype=np.float32), np.arange(count, dtype="int32")
 
 
-def dataset_ops(dataset: Any) -> list[str]:
-    """The transformations of a tf.data pipeline, source first (e.g. ``['TensorSlice', 'Map']``)."""
+# ---- what the lesson's demonstrations use (TensorFlow imported lazily) -------------------------
+
+
+def dataset_steps(dataset: Any) -> list[dict[str, Any]]:
+    """The transformations of a tf.data pipeline, source first, read from the dataset's graph.
+
+    Each step is ``{"op": "Shuffle", "args": [...], "rank": 3, ...}``: ``op`` the kernel's name
+    without ``Dataset`` and version (``ParallelMap``), ``args`` its scalar constant inputs
+    (``Shuffle``: buffer size and seeds; ``Batch``: batch size and ``drop_remainder``), ``rank`` the
+    rank of the first component of its elements, and ``reshuffle`` for a shuffle.
+    """
     import tensorflow as tf
 
     graph = tf.raw_ops.DatasetToGraphV2(
@@ -58,210 +79,38 @@ def dataset_ops(dataset: Any) -> list[str]:
     graph_def = tf.compat.v1.GraphDef()
     graph_def.ParseFromString(graph.numpy())
     nodes = {node.name: node for node in graph_def.node}
+
+    def scalar(name: str) -> Any:
+        node = nodes.get(name.lstrip("^").split(":")[0])
+        if node is None or node.op != "Const" or node.attr["value"].tensor.dtype == tf.resource:
+            return None
+        tensor = node.attr["value"].tensor
+        if len(tensor.tensor_shape.dim) != 0:
+            return None
+        value = tf.make_ndarray(tensor)
+        return value.item() if value.dtype.kind in "biuf" else None
+
     node = next(node for node in graph_def.node if node.op == "_Retval")
     chain = []
     while node.input:
         node = nodes[node.input[0].lstrip("^").split(":")[0]]
-        if "Dataset" in node.op:
-            chain.append(node.op.split("Dataset")[0])
+        if "Dataset" not in node.op:
+            continue
+        step: dict[str, Any] = {
+            "op": node.op.split("Dataset")[0],
+            "args": [scalar(i) for i in node.input[1:]],
+        }
+        shapes = node.attr["output_shapes"].list.shape
+        step["rank"] = None if not shapes or shapes[0].unknown_rank else len(shapes[0].dim)
+        if "reshuffle_each_iteration" in node.attr:
+            step["reshuffle"] = bool(node.attr["reshuffle_each_iteration"].b)
+        chain.append(step)
     return chain[::-1]
 
 
-def _first_line(error: Exception) -> str:
-    """The first non-empty line of an error message, shortened."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return (lines[0] if lines else "")[:300]
-
-
-def cached_after_map(ops: list[str]) -> bool:
-    """Whether a ``Cache`` step follows a map step: after a random map it freezes augmentation."""
-    maps = [i for i, op in enumerate(ops) if "Map" in op]
-    return bool(maps) and "Cache" in ops[maps[0] :]
-
-
-@dataclass
-class Epoch:
-    """One pass over a dataset: images and labels in the order they came, and batch sizes."""
-
-    images: np.ndarray
-    labels: np.ndarray
-    batch_sizes: list[int] = field(default_factory=list)
-
-
-def read_epoch(dataset: Any, name: str) -> Epoch:
-    """Read one full pass; fail with a message when its elements are not ``(images, labels)``."""
-    __tracebackhide__ = True
-    try:
-        elements = list(dataset)
-    except Exception as error:  # an error in a map shows up when reading
-        fail(f"reading {name} raised {type(error).__name__}: {_first_line(error)}")
-    xs, ys, sizes = [], [], []
-    for element in elements:
-        expect(
-            isinstance(element, tuple) and len(element) == 2,
-            f"{name} must yield (images, labels) pairs; it yields {type(element).__name__}.",
-        )
-        x, y = (np.asarray(part) for part in element)
-        expect(
-            x.ndim == 4,
-            f"{name} yields images of shape {x.shape}: batch it, so that each element is a "
-            "batch of shape (batch_size, height, width, channels).",
-        )
-        xs.append(x)
-        ys.append(y)
-        sizes.append(len(x))
-    expect(bool(xs), f"{name} is empty.")
-    return Epoch(np.concatenate(xs), np.concatenate(ys), sizes)
-
-
-def flipped(epoch: Epoch, images: np.ndarray, name: str) -> np.ndarray:
-    """For each image of ``epoch``, whether it is the original (False) or mirrored (True)."""
-    __tracebackhide__ = True
-    count = len(images)
-    expect(
-        sorted(epoch.labels.tolist()) == list(range(count)),
-        f"one pass over {name} should hold each of the {count} images exactly once; it held "
-        f"{len(epoch.labels)} images with {len(set(epoch.labels.tolist()))} different labels. "
-        "Do not repeat, take or drop elements.",
-    )
-    mirrored = []
-    for x, y in zip(epoch.images, epoch.labels, strict=True):
-        original = images[y]
-        if np.allclose(x, original):
-            mirrored.append(False)
-        elif np.allclose(x, original[:, ::-1]):
-            mirrored.append(True)
-        else:
-            fail(
-                f"in {name}, an image no longer belongs to its label (or was changed by something "
-                "other than the augmenter passed in): build the dataset from (images, labels) "
-                "together and augment with the `augmenter` argument."
-            )
-    return np.array(mirrored)
-
-
-def _call(make: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
-    __tracebackhide__ = True
-    import tensorflow as tf
-
-    try:
-        dataset = make(*args, **kwargs)
-    except NotImplementedError:
-        fail(f"{name}() is not written yet: replace `raise NotImplementedError()` with your code.")
-    except Exception as error:  # any error is the student's to read
-        fail(f"{name}() raised {type(error).__name__}: {_first_line(error)}")
-    expect(
-        isinstance(dataset, tf.data.Dataset),
-        f"{name}() must return a tf.data.Dataset; it returned {type(dataset).__name__}.",
-    )
-    expect(
-        dataset.cardinality() != tf.data.INFINITE_CARDINALITY,
-        f"{name}() returns an endless dataset: leave out .repeat(); fit() runs the epochs.",
-    )
-    return dataset
-
-
-def _check_batches(epoch: Epoch, batch_size: int, name: str) -> None:
-    __tracebackhide__ = True
-    expect(
-        all(size == batch_size for size in epoch.batch_sizes[:-1]) and epoch.batch_sizes[-1] <= batch_size,
-        f"{name} yields batches of {sorted(set(epoch.batch_sizes))} images; "
-        f"use batch_size={batch_size} as given.",
-    )
-
-
-def _check_training(
-    make_train_ds: Callable[..., Any],
-    images: np.ndarray,
-    labels: np.ndarray,
-    batch_size: int,
-    function: str = "make_train_ds",
-) -> tuple[Any, Any]:
-    """The training set: augmented anew every epoch, shuffled. Returns the probe and dataset."""
-    __tracebackhide__ = True
-    name = f"{function}()"
-    augmenter = probe_augmenter(seed=1)
-    dataset = _call(make_train_ds, function, images, labels, augmenter, batch_size)
-    epochs = [read_epoch(dataset, name) for _ in range(EPOCHS)]
-    flips = [flipped(epoch, images, name) for epoch in epochs]
-    expect(
-        bool(augmenter.ranks),
-        f"{name} never calls the `augmenter` it is given: map it over the training images.",
-    )
-    expect(
-        any(f.any() for f in flips),
-        f"{name} is not augmented: no image was changed in {EPOCHS} epochs. Call the augmenter "
-        "with training=True in a map over the training set.",
-    )
-    by_label = [f[np.argsort(e.labels)] for f, e in zip(flips, epochs, strict=True)]
-    expect(
-        not all(np.array_equal(by_label[0], f) for f in by_label[1:]),
-        f"{name} gives every image the same augmentation in every epoch: a .cache() after the "
-        "random map stores epoch 0's augmented images and replays them. Cache before augmenting "
-        "(or not at all).",
-    )
-    expect(
-        not all(np.array_equal(epochs[0].labels, e.labels) for e in epochs[1:]),
-        f"{name} yields the images in the same order every epoch: shuffle the training set "
-        "(before batching) so that every epoch has a new order.",
-    )
-    expect(
-        len({_batch_groups(epoch) for epoch in epochs}) > 1,
-        f"{name} puts the same images together in a batch every epoch, only the order of the "
-        "batches changes: shuffle the images before batching, not the batches after.",
-    )
-    _check_batches(epochs[0], batch_size, name)
-    return augmenter, dataset
-
-
-def _batch_groups(epoch: Epoch) -> frozenset[frozenset[int]]:
-    """Which labels travel together in each batch of an epoch."""
-    ends = np.cumsum(epoch.batch_sizes)
-    return frozenset(
-        frozenset(epoch.labels[end - size : end].tolist())
-        for end, size in zip(ends, epoch.batch_sizes, strict=True)
-    )
-
-
-def _check_validation(
-    make_val_ds: Callable[..., Any], images: np.ndarray, labels: np.ndarray, batch_size: int
-) -> None:
-    """The validation set: batched, complete, every image exactly as it was."""
-    __tracebackhide__ = True
-    name = "make_val_ds()"
-    dataset = _call(make_val_ds, "make_val_ds", images, labels, batch_size)
-    for _ in range(2):
-        epoch = read_epoch(dataset, name)
-        _check_batches(epoch, batch_size, name)
-        expect(
-            sorted(epoch.labels.tolist()) == list(range(len(images))),
-            f"one pass over {name} should hold each validation image exactly once.",
-        )
-        pairs = zip(epoch.images, epoch.labels, strict=True)
-        changed = [not np.allclose(x, images[y]) for x, y in pairs]
-        expect(
-            not any(changed),
-            f"{name} changes {sum(changed)} of {len(changed)} validation images: validation data "
-            "must not be augmented, or the metrics describe augmented images instead of real ones.",
-        )
-
-
-def train_and_val(
-    make_train_ds: Callable[..., Any],
-    make_val_ds: Callable[..., Any],
-    count: int = 42,
-    batch_size: int = 8,
-    seed: int = 0,
-) -> None:
-    """Exercise 1: augment the training set only, afresh each epoch; leave validation alone."""
-    __tracebackhide__ = True
-    images, labels = sample_data(count, seed=seed)
-    _check_training(make_train_ds, images, labels, batch_size)
-    _check_validation(make_val_ds, images, labels, batch_size)
-    passed(
-        "make_train_ds() shuffles and augments the training set anew every epoch, and "
-        "make_val_ds() leaves every validation image as it is."
-    )
+def dataset_ops(dataset: Any) -> list[str]:
+    """The transformations of a tf.data pipeline, source first (e.g. ``['TensorSlice', 'Map']``)."""
+    return [step["op"] for step in dataset_steps(dataset)]
 
 
 def images_per_second(dataset: Any, count: int) -> float:
@@ -274,57 +123,546 @@ def images_per_second(dataset: Any, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _speed(fast_train_ds: Callable[..., Any], slow_train_ds: Callable[..., Any]) -> str:
-    """Both pipelines timed on 512 digits of 32 × 32, turned and shifted at random."""
+# ---- the probe: runs in the student's kernel --------------------------------------------------
+
+
+def probe_augmenter() -> Any:
+    """A horizontal ``RandomFlip`` that keeps ``calls``: each input's shape and ``training`` flag."""
     import keras
 
-    from augcourse.images import digit_batch
+    class ProbeFlip(keras.layers.RandomFlip):
+        """RandomFlip('horizontal') that notes what it is called with (once per trace in a map)."""
 
-    def augmenter() -> Any:
-        return keras.Sequential(
-            [
-                keras.layers.RandomRotation(0.05, fill_mode="constant"),
-                keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-            ]
+        def __init__(self) -> None:
+            super().__init__("horizontal")
+            self.calls: list[tuple[list[int] | None, bool | None]] = []
+
+        def call(self, data: Any, training: Any = True) -> Any:
+            shape = getattr(data, "shape", None)
+            known = shape is not None and getattr(shape, "rank", 0) is not None
+            dims = [-1 if d is None else int(d) for d in shape] if known else None
+            self.calls.append((dims, training if isinstance(training, bool) else None))
+            return super().call(data, training=training)
+
+    return ProbeFlip()
+
+
+def _error(error: BaseException) -> dict[str, str]:
+    return {"raised": type(error).__name__, "text": str(error)[:MAX_TEXT]}
+
+
+def _array(value: Any) -> np.ndarray | None:
+    try:
+        array = np.asarray(value)
+    except Exception:
+        return None
+    return array if array.dtype.kind in "biuf" else None
+
+
+def _read_epoch(dataset: Any, count: int) -> dict[str, Any]:
+    """One pass: each element as ``{"x": images, "y": labels}``; stops once it is far too long."""
+    batches: list[dict[str, Any]] = []
+    seen = 0
+    try:
+        for element in dataset:
+            if not (type(element) is tuple and len(element) == 2):
+                size = len(element) if isinstance(element, tuple | list | dict) else None
+                return {"structure": type(element).__name__, "size": size, "batches": []}
+            x, y = (_array(part) for part in element)
+            if x is None or y is None:
+                return {"structure": "non-numeric", "batches": []}
+            shape = list(x.shape)
+            if tuple(shape[-3:]) == IMAGE_SHAPE and x.ndim in (3, 4):
+                batches.append({"x": x.astype(np.float32), "y": y})
+            else:  # not images of the given shape: the shape says enough
+                batches.append({"shape": shape, "y": y})
+            seen += len(x) if x.ndim == 4 else 1
+            if seen > 3 * count or len(batches) > 3 * count:
+                return {"structure": "pair", "batches": batches, "truncated": True}
+    except Exception as error:  # an error in a map shows up when reading
+        return {"structure": "pair", "batches": batches, **_error(error)}
+    return {"structure": "pair", "batches": batches}
+
+
+def probe_pipeline(make: Any, seed: int, *, augmented: bool) -> dict[str, Any]:
+    """Build a pipeline from the seed's data, describe it and read two epochs of it."""
+    import tensorflow as tf
+
+    images, labels, batch_size = inputs(seed)
+    if not callable(make):
+        return {"not_callable": plain(make)["type"]}
+    augmenter = probe_augmenter() if augmented else None
+    args = (images.copy(), labels.copy(), augmenter) if augmented else (images.copy(), labels.copy())
+    try:
+        dataset = make(*args, batch_size)
+    except Exception as error:  # the student's error is data for the judge
+        return _error(error)
+    data: dict[str, Any] = {
+        "type": plain(dataset)["type"],
+        "is_dataset": isinstance(dataset, tf.data.Dataset),
+    }
+    if not data["is_dataset"]:
+        return data
+    data["cardinality"] = int(dataset.cardinality())
+    try:
+        data["steps"] = dataset_steps(dataset)
+    except Exception as error:
+        data["steps_error"] = f"{type(error).__name__}: {str(error)[:200]}"
+    if data["cardinality"] != tf.data.INFINITE_CARDINALITY:
+        data["epochs"] = [_read_epoch(dataset, len(images)) for _ in range(EPOCHS)]
+    if augmenter is not None:
+        data["calls"] = [{"shape": dims, "training": training} for dims, training in augmenter.calls]
+    return data
+
+
+def _probe_fast(seed: int, fast_train_ds: Any) -> dict[str, Any]:
+    return {"train": probe_pipeline(fast_train_ds, seed, augmented=True)}
+
+
+def _probe_train_and_val(seed: int, make_train_ds: Any, make_val_ds: Any) -> dict[str, Any]:
+    return {
+        "train": probe_pipeline(make_train_ds, seed, augmented=True),
+        "val": probe_pipeline(make_val_ds, seed, augmented=False),
+    }
+
+
+# ---- the judge: pure numpy, run by the grader -------------------------------------------------
+
+
+def _malformed(what: str) -> None:
+    fail(f"the answer's data could not be read ({what}): run the check again.", "malformed data")
+
+
+def _get(mapping: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
+    if not isinstance(mapping, dict) or not isinstance(mapping.get(key), kind):
+        _malformed(what)
+    return mapping[key]
+
+
+ERROR_LINE = re.compile(r"^\s*(\w+(?:Error|Exception)):\s*(.+)$")
+INSIDE_MAP = ("singleton tf.Variables", "tf.Variable is only created once", "created outside tf.function")
+
+
+def _explain(raised: str, text: str) -> str:
+    """The line of an error message worth showing: under ``in user code:``, the error's own line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    own = [m for m in (ERROR_LINE.match(line) for line in lines) if m]
+    if own:
+        raised, line = own[-1].group(1), own[-1].group(2)
+    else:
+        boring = ("in user code:", "File ", "Exception encountered when calling")
+        line = next((line for line in lines if not line.startswith(boring)), "")
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)
+    return f"{raised}: {line[:240]}" if line else raised
+
+
+def _check_built(part: Any, name: str, *, augmented: bool) -> dict[str, Any]:
+    """Fail unless the function returned a finite tf.data.Dataset; returns the part."""
+    if not isinstance(part, dict):
+        _malformed(f"{name} is not described")
+    function = name.removesuffix("()")
+    if "not_callable" in part:
+        fail(
+            f"`{function}` must be a function (def {function}(...): ...); it is a "
+            f"{str(part['not_callable'])[:60]}.",
+            "not a function",
+        )
+    if "raised" in part:
+        raised, text = str(part["raised"]), str(part.get("text", ""))
+        if raised == "NotImplementedError":
+            fail(
+                f"{name} is not written yet: replace `raise NotImplementedError()` with your code.",
+                "not written",
+            )
+        if any(marker in text for marker in INSIDE_MAP):
+            fail(
+                f"{name} raised {raised} while tf.data traced the function given to `map`: a layer "
+                "(anything with random state) is created inside the mapped function, and tf.data "
+                "cannot create variables there. Create the layer outside `map`"
+                + (" (here: use the `augmenter` argument)" if augmented else "")
+                + " and only call it inside.",
+                "layer created inside map",
+            )
+        where = " (while tf.data traced the function given to `map`)" if "in user code:" in text else ""
+        fail(f"{name} raised {_explain(raised, text)}{where}", "raises an error")
+    if part.get("is_dataset") is not True:
+        kind = str(part.get("type", "?"))[:80]
+        fail(
+            f"{name} must return a tf.data.Dataset; it returned {'None' if kind == 'NoneType' else kind}"
+            + (": is a `return` missing?" if kind == "NoneType" else "."),
+            "not a dataset",
+        )
+    cardinality = part.get("cardinality")
+    if type(cardinality) is not int:
+        _malformed(f"the length of {name}")
+    if cardinality == -1 or (isinstance(part.get("steps"), list) and "Repeat" in _ops(part)):
+        fail(
+            f"{name} returns an endless dataset (it repeats): leave out .repeat(); "
+            "fit() runs the epochs, one pass over the dataset each.",
+            "repeat",
+        )
+    return part
+
+
+def _ops(part: dict[str, Any]) -> list[str]:
+    steps = part.get("steps")
+    if not isinstance(steps, list):
+        return []
+    return [str(step.get("op")) if isinstance(step, dict) else "?" for step in steps]
+
+
+def _steps(part: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    steps = part.get("steps")
+    if not isinstance(steps, list) or not all(
+        isinstance(step, dict) and isinstance(step.get("op"), str) for step in steps
+    ):
+        _malformed(f"the steps of {name} are missing")
+    return steps
+
+
+def _after(ops: list[str], first: Callable[[str], bool], then: str) -> bool:
+    """Whether ``then`` comes after the first op for which ``first`` holds."""
+    starts = [i for i, op in enumerate(ops) if first(op)]
+    return bool(starts) and then in ops[starts[0] + 1 :]
+
+
+def _is_map(op: str) -> bool:
+    return "Map" in op
+
+
+def _is_shuffle(op: str) -> bool:
+    return op == "Shuffle"
+
+
+class Epoch:
+    """One pass, checked: labels in the order they came, batch sizes, and each image's state."""
+
+    def __init__(self, labels: list[int], sizes: list[int], states: list[str]) -> None:
+        self.labels = np.array(labels, dtype=np.int64)
+        self.sizes = sizes
+        self.states = states
+
+    @property
+    def flips_by_label(self) -> np.ndarray:
+        """Whether each image (by label) came mirrored."""
+        flips = np.zeros(len(self.labels), dtype=bool)
+        flips[self.labels] = [state == "mirrored" for state in self.states]
+        return flips
+
+    @property
+    def groups(self) -> frozenset[frozenset[int]]:
+        """Which labels travel together in each batch."""
+        ends = np.cumsum(self.sizes)
+        return frozenset(
+            frozenset(self.labels[end - size : end].tolist())
+            for end, size in zip(ends, self.sizes, strict=True)
         )
 
-    images, labels = digit_batch(512, 32, channels=1)
-    try:
-        slow = images_per_second(slow_train_ds(images, labels, augmenter(), 64), len(images))
-    except Exception:  # an edited slow_train_ds: there is nothing to compare with
-        return ""
-    fast = images_per_second(fast_train_ds(images, labels, augmenter(), 64), len(images))
-    return f" Measured here: {slow:,.0f} → {fast:,.0f} images/s ({fast / slow:.1f}×)."
+
+def _state(x: np.ndarray, label: int, images: np.ndarray) -> str:
+    """How an image read from a pipeline relates to the image its label names."""
+    original = images[label].astype(np.float64)
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        return "changed"
+    if np.allclose(x, original, atol=TOLERANCE):
+        return "same"
+    if np.allclose(x, original[:, ::-1], atol=TOLERANCE):
+        return "mirrored"
+    scale = float(np.sum(x * original) / max(float(np.sum(original * original)), 1e-12))
+    if abs(scale - 1) > 1e-3 and np.allclose(x, original * scale, atol=TOLERANCE):
+        return "rescaled"
+    flat = images.reshape(len(images), -1)
+    for candidate in (x, x[:, ::-1]):
+        if np.any(np.all(np.abs(flat - candidate.reshape(-1)) <= TOLERANCE, axis=1)):
+            return "another image"
+    return "changed"
 
 
-def fast_pipeline(
-    fast_train_ds: Callable[..., Any],
-    slow_train_ds: Callable[..., Any] | None = None,
-    count: int = 42,
-    batch_size: int = 8,
-    seed: int = 0,
-) -> None:
-    """Exercise 2: the same training set as the slow pipeline, vectorised, parallel, prefetched."""
-    __tracebackhide__ = True
-    name = "fast_train_ds()"
-    images, labels = sample_data(count, seed=seed)
-    augmenter, dataset = _check_training(fast_train_ds, images, labels, batch_size, function="fast_train_ds")
-    expect(
-        min(augmenter.ranks) == 4,
-        f"{name} calls the augmenter on one image at a time (rank-3 tensors). Batch first, "
-        "then map: one call then augments a whole batch at once.",
+def _read(epoch: Any, name: str, images: np.ndarray, batch_size: int, steps: list[dict[str, Any]]) -> Epoch:
+    """Check one pass's form and contents; every image once, each with its state."""
+    count = len(images)
+    if not isinstance(epoch, dict):
+        _malformed(f"an epoch of {name} is missing")
+    if "raised" in epoch:
+        fail(
+            f"reading {name} raised {_explain(str(epoch['raised']), str(epoch.get('text', '')))}",
+            "error when read",
+        )
+    structure = epoch.get("structure")
+    if structure != "pair":
+        size = epoch.get("size")
+        what = f"a {structure} of {size}" if isinstance(size, int) else f"a {structure}"
+        fail(
+            f"{name} must yield (images, labels) pairs, like from_tensor_slices((images, labels)); "
+            f"each element is {what}.",
+            "not (images, labels) pairs",
+        )
+    batches = _get(epoch, "batches", list, f"the batches of {name}")
+    if not batches:
+        fail(f"{name} is empty: one pass yielded nothing.", "empty")
+    labels: list[int] = []
+    sizes: list[int] = []
+    states: list[str] = []
+    for batch in batches:
+        y = _get(batch, "y", np.ndarray, f"labels of {name}")
+        if "shape" in batch:
+            shape = tuple(int(n) for n in _get(batch, "shape", list, f"a shape in {name}"))
+            fail(
+                f"{name} yields images of shape {shape} from images of shape {IMAGE_SHAPE}: "
+                "keep each image's shape as it is (no resizing, no reshaping).",
+                "images reshaped",
+            )
+        x = _get(batch, "x", np.ndarray, f"images of {name}")
+        if x.ndim == 3:
+            fail(
+                f"{name} yields single images of shape {tuple(x.shape)}: batch it, so that each "
+                f"element is a batch of shape (batch_size, {', '.join(map(str, IMAGE_SHAPE))}).",
+                "not batched",
+            )
+        if x.ndim != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE or x.dtype.kind != "f":
+            _malformed(f"images of {name}")
+        if y.shape != (len(x),) or y.dtype.kind not in "iu" or np.any((y < 0) | (y >= count)):
+            fail(
+                f"{name} yields labels of shape {tuple(y.shape)} and type {y.dtype.name} with the "
+                f"images: keep the labels as given, one integer per image.",
+                "labels changed",
+            )
+        labels += y.tolist()
+        sizes.append(len(x))
+        states += [_state(image, int(label), images) for image, label in zip(x, y, strict=True)]
+    if epoch.get("truncated") is True or sorted(labels) != list(range(count)):
+        _lost(name, labels, count, batch_size, steps)
+    smaller = [size for size in sizes if size != batch_size]
+    if len(smaller) > 1 or not all(0 < size < batch_size for size in smaller):
+        fail(
+            f"{name} yields batches of {sorted(set(sizes))} images; use batch_size={batch_size}, "
+            "the argument it is given.",
+            "wrong batch size",
+        )
+    return Epoch(labels, sizes, states)
+
+
+def _lost(name: str, labels: list[int], count: int, batch_size: int, steps: list[dict[str, Any]]) -> None:
+    drops = any(
+        step.get("op") in BATCH_OPS and len(step.get("args", [])) > 1 and step["args"][1] is True
+        for step in steps
+        if isinstance(step.get("args"), list)
     )
-    ops = dataset_ops(dataset)
-    maps = [op for op in ops if "Map" in op]
-    expect(
-        all(op.startswith("Parallel") for op in maps),
-        f"{name} maps sequentially ({' → '.join(ops)}): give the map "
-        "num_parallel_calls=tf.data.AUTOTUNE so that it uses every core.",
+    if drops and len(set(labels)) == len(labels) == count - count % batch_size:
+        fail(
+            f"one pass over {name} held {len(labels)} of the {count} images: drop_remainder=True "
+            "drops the last, smaller batch. Keep every image.",
+            "drop remainder",
+        )
+    fail(
+        f"one pass over {name} should hold each of the {count} images exactly once; it held "
+        f"{len(labels)} images with {len(set(labels))} different labels. Do not repeat, take, "
+        "filter or drop elements.",
+        "images lost or repeated",
     )
-    expect(
-        ops[-1] == "Prefetch",
-        f"{name} ends with {ops[-1]} ({' → '.join(ops)}): end with .prefetch(tf.data.AUTOTUNE) "
-        "so that the next batch is prepared while the model trains on this one.",
+
+
+def _check_pairs(epochs: list[Epoch], name: str, calls: list[dict[str, Any]]) -> None:
+    states = [state for epoch in epochs for state in epoch.states]
+    if "another image" in states:
+        fail(
+            f"in {name} some images come with the label of another image: build the dataset from "
+            "(images, labels) together, so that each image stays with its label through every step.",
+            "labels apart from images",
+        )
+    if "rescaled" in states:
+        fail(
+            f"{name} rescales the images: they are already in [0, 1]. Change them only with the "
+            "`augmenter` argument.",
+            "images rescaled",
+        )
+    if "changed" in states:
+        if not calls:
+            fail(
+                f"{name} changes the images with something other than the `augmenter` it is given, "
+                "which it never calls: augment with the `augmenter` argument, not another layer.",
+                "augmenter not used",
+            )
+        fail(
+            f"in {name} some images are changed by something other than the `augmenter` passed in "
+            "(the check's augmenter only mirrors them): augment with that argument alone.",
+            "changed by another step",
+        )
+
+
+def _check_training(part: Any, seed: int, name: str) -> list[str]:
+    """Everything a training pipeline must do, fast; returns its ops."""
+    images, _, batch_size = inputs(seed)
+    _check_built(part, name, augmented=True)
+    steps = _steps(part, name)
+    ops = [step["op"] for step in steps]
+    chain = " → ".join(ops)
+    calls = part.get("calls", [])
+    if not isinstance(calls, list) or not all(isinstance(call, dict) for call in calls):
+        _malformed(f"the augmenter's calls in {name}")
+    epochs_data = _get(part, "epochs", list, f"the epochs of {name}")
+    if len(epochs_data) != EPOCHS:
+        _malformed(f"{name} was read {len(epochs_data)} times")
+    epochs = [_read(epoch, name, images, batch_size, steps) for epoch in epochs_data]
+    _check_pairs(epochs, name, calls)
+
+    if not any("mirrored" in epoch.states for epoch in epochs):
+        if not calls:
+            fail(
+                f"{name} never calls the `augmenter` it is given: map it over the training "
+                "batches, in training mode.",
+                "not augmented",
+            )
+        if all(call.get("training") is False for call in calls):
+            fail(
+                f"{name} calls the augmenter with training=False: in inference mode it changes "
+                f"nothing. The training set needs it in training mode.",
+                "training=False",
+            )
+        fail(f"{name} augments no image in {EPOCHS} epochs.", "not augmented")
+
+    flips = [epoch.flips_by_label for epoch in epochs]
+    if all(np.array_equal(flips[0], other) for other in flips[1:]):
+        if _after(ops, _is_map, "Cache"):
+            fail(
+                f"{name} gives every image the same augmentation in every epoch ({chain}): the "
+                ".cache() after the random map stores epoch 0's augmented images and replays them. "
+                "Cache only what comes before the augmentation (or do not cache).",
+                "cache after map",
+            )
+        fail(
+            f"{name} gives every image the same augmentation in every epoch: the augmentation is "
+            "drawn once, not anew each epoch. Augment in a `map` of the dataset, so that every "
+            "pass draws new augmentations.",
+            "augmented once",
+        )
+
+    orders = [epoch.labels for epoch in epochs]
+    if all(np.array_equal(orders[0], other) for other in orders[1:]):
+        identity = np.array_equal(orders[0], np.sort(orders[0]))
+        if _after(ops, _is_shuffle, "Cache"):
+            fail(
+                f"{name} yields the images in the same order every epoch ({chain}): the .cache() "
+                "after the shuffle stores epoch 0's order and replays it, so the shuffle never runs "
+                "again. Cache only what comes before the shuffle.",
+                "cache after shuffle",
+            )
+        if any(step["op"] == "Shuffle" and step.get("reshuffle") is False for step in steps):
+            fail(
+                f"{name} yields the images in the same order every epoch: "
+                "reshuffle_each_iteration=False makes the shuffle draw one order and keep it. "
+                "Leave that option at its default.",
+                "reshuffle_each_iteration=False",
+            )
+        if identity and "Shuffle" not in ops:
+            fail(
+                f"{name} yields the images in their original order every epoch ({chain}): "
+                "shuffle the training set, so that each epoch sees them in a new order.",
+                "not shuffled",
+            )
+        fail(f"{name} yields the images in the same order every epoch ({chain}).", "same order every epoch")
+    if len({epoch.groups for epoch in epochs}) == 1:
+        fail(
+            f"{name} puts the same images together in a batch every epoch, only the order of the "
+            f"batches changes ({chain}): shuffle the images before batching, not the batches after.",
+            "shuffles batches",
+        )
+    buffers = [
+        step["args"][0]
+        for step in steps
+        if step["op"] == "Shuffle" and isinstance(step.get("args"), list) and step["args"]
+    ]
+    small = [size for size in buffers if type(size) is int and 0 < size < len(images)]
+    if small:
+        fail(
+            f"{name} shuffles with a buffer of {small[0]} elements for {len(images)} images: an "
+            "image can only move a few places, and the first batch can only hold images from the "
+            "start of the data. Give the shuffle a buffer that holds the whole training set.",
+            "small shuffle buffer",
+        )
+
+    shapes = [call.get("shape") for call in calls]
+    per_image = [s for s in shapes if not (isinstance(s, list) and len(s) == 4 and s[0] != 1)]
+    if per_image:
+        fail(
+            f"{name} calls the augmenter on one image at a time (shape "
+            f"{tuple(per_image[0]) if isinstance(per_image[0], list) else '?'}): every call pays a "
+            "fixed cost, once per image. Batch first, then map: one call then augments a whole batch.",
+            "map per image",
+        )
+    sequential = [op for op in ops if _is_map(op) and not op.startswith("Parallel")]
+    if sequential:
+        fail(
+            f"{name} maps sequentially ({chain}): give the map num_parallel_calls=tf.data.AUTOTUNE "
+            "so that it uses every core.",
+            "sequential map",
+        )
+    if ops[-1] != "Prefetch":
+        fail(
+            f"{name} ends with {ops[-1]} ({chain}): end with .prefetch(tf.data.AUTOTUNE) so that "
+            "the next batch is prepared while the model trains on this one.",
+            "prefetch not last" if "Prefetch" in ops else "no prefetch",
+        )
+    return ops
+
+
+def _check_validation(part: Any, seed: int) -> None:
+    """The validation set: batched, complete, every image exactly as it was, in any order."""
+    name = "make_val_ds()"
+    images, _, batch_size = inputs(seed)
+    _check_built(part, name, augmented=False)
+    steps = _steps(part, name)
+    epochs_data = _get(part, "epochs", list, f"the epochs of {name}")
+    if len(epochs_data) != EPOCHS:
+        _malformed(f"{name} was read {len(epochs_data)} times")
+    epochs = [_read(epoch, name, images, batch_size, steps) for epoch in epochs_data]
+    states = [state for epoch in epochs for state in epoch.states]
+    if "another image" in states:
+        fail(
+            f"in {name} some images come with the label of another image: keep each validation "
+            "image with its label.",
+            "validation mislabelled",
+        )
+    if "rescaled" in states:
+        fail(
+            f"{name} rescales the validation images: they are already in [0, 1], the same scale "
+            "as the training images. Leave them exactly as they are.",
+            "validation rescaled",
+        )
+    changed = sum(state != "same" for state in states)
+    if changed:
+        fail(
+            f"{name} changes {changed} of {len(states)} validation images (over {EPOCHS} passes): "
+            "validation data must not be augmented, or the metrics describe augmented images "
+            "instead of real ones.",
+            "validation augmented",
+        )
+
+
+def _judge_fast(data: Any, seed: int) -> str:
+    ops = _check_training(_get(data, "train", dict, "fast_train_ds()"), seed, "fast_train_ds()")
+    return (
+        "fast_train_ds() shuffles, batches first, augments whole batches in a parallel map anew "
+        f"every epoch, and prefetches: {' → '.join(ops)}."
     )
-    speed = _speed(fast_train_ds, slow_train_ds) if slow_train_ds else ""
-    passed(f"{name} batches first, augments whole batches in a parallel map and prefetches.{speed}")
+
+
+def _judge_train_and_val(data: Any, seed: int) -> str:
+    ops = _check_training(_get(data, "train", dict, "make_train_ds()"), seed, "make_train_ds()")
+    _check_validation(_get(data, "val", dict, "make_val_ds()"), seed)
+    return (
+        f"make_train_ds() shuffles and augments the training set anew every epoch, fast "
+        f"({' → '.join(ops)}), and make_val_ds() leaves every validation image as it is."
+    )
+
+
+ex1 = Exercise("ex1_check", "Speed up a slow pipeline", ("fast_train_ds",), _probe_fast, _judge_fast)
+ex2 = Exercise(
+    "ex2_check",
+    "A training set and a validation set",
+    ("make_train_ds", "make_val_ds"),
+    _probe_train_and_val,
+    _judge_train_and_val,
+)
+EXERCISES = [ex1, ex2]
