@@ -37,9 +37,9 @@ Probe side (runs in the student's kernel):
     ``{"type": name}`` when it is not a Keras layer; ``"raised"`` / ``"message"`` added when calling
     it fails. Nested ``Sequential`` s are flattened into their leaf layers.
     ``observe_builder(build, images, seed, calls=CALLS) -> dict`` — for a builder called as
-    ``build(seed=...)``: ``observe(build(seed=seed))`` plus ``"same_seed"`` (first training call of a
-    second build with ``seed``), ``"other_seed"`` (of a build with ``seed + 1``) and ``"unseeded"``
-    (first calls of two builds with ``seed=None``, stacked); ``{"raised": name, "message": line,
+    ``build(seed=...)``: ``observe(build(seed=seed))`` plus the first training calls of fresh builds:
+    ``"same_seed"`` (two builds with ``seed``, stacked), ``"other_seed"`` (one with ``seed + 1``)
+    and ``"unseeded"`` (two with ``seed=None``, stacked); ``{"raised": name, "message": line,
     "when": "building"}`` when building fails. A builder without a ``seed`` argument: call it
     yourself inside ``attempt``-like code and pass the layer to ``observe``.
     ``error_line(error) -> str`` — the informative line of a (Keras-wrapped) error message.
@@ -208,7 +208,7 @@ def observe_builder(build: Any, images: np.ndarray, seed: int, calls: int = CALL
     if "training" not in data:
         return data
     try:
-        data["same_seed"] = first_call(seed)
+        data["same_seed"] = np.stack([first_call(seed), first_call(seed)])
         data["other_seed"] = first_call(seed + 1)
         data["unseeded"] = np.stack([first_call(None), first_call(None)])
     except Exception as error:
@@ -283,8 +283,8 @@ def built_problem(data: Any, name: str) -> Problem | None:
         return f"{name}: its layers could not be read.", "malformed"
     if not [layer for layer in layers if layer["class"] not in NEUTRAL]:
         return (
-            f"{name} returns a pipeline with no layers: put the random augmentation layers inside "
-            "keras.Sequential([...]).",
+            f"{name} returns a pipeline without augmentation layers: it has no layers that change "
+            "images. Put the random augmentation layers inside keras.Sequential([...]).",
             "no layers",
         )
     return None
@@ -447,14 +447,22 @@ def range_problem(data: dict[str, Any], name: str) -> Problem | None:
 
 
 def seed_problem(data: dict[str, Any], name: str, noun: str = "digits") -> Problem | None:
-    """Same seed → same first transforms, another seed → others, ``seed=None`` → random."""
-    first = data["training"][0].astype("float64")
-    shape = first.shape
-    same, other = _array(data, "same_seed", shape), _array(data, "other_seed", shape)
+    """Same seed → same first transforms, another seed → others, ``seed=None`` → random.
+
+    Images in [0, 1] only: outputs for other seeds outside [0, 1] are not what a probe writes.
+    """
+    shape = data["training"].shape[1:]
+    same, other = _array(data, "same_seed", (2, *shape)), _array(data, "other_seed", shape)
     unseeded = _array(data, "unseeded", (2, *shape))
-    if same is None or other is None or unseeded is None:
+    if (
+        same is None
+        or other is None
+        or unseeded is None
+        or not all(a.min() >= -TOLERANCE and a.max() <= 1 + TOLERANCE for a in (same, other, unseeded))
+    ):
         return f"{name}: its outputs for other seeds could not be read.", "malformed"
-    if not np.allclose(same, first, atol=TOLERANCE):
+    first = same[0]
+    if not np.allclose(same[1], first, atol=TOLERANCE):
         return (
             f"{name} built twice with the same seed transformed the same {noun} differently: pass "
             "`seed` to every random layer.",

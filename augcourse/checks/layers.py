@@ -236,6 +236,7 @@ def _judge_augmenter(data: Any, seed: int) -> str:
     found = (
         found
         or digits.change_problem(data, images, name, "images")
+        or digits.range_problem(data, name)  # flips, turns and zooms of images in [0, 1] stay in it
         or digits.seed_problem(data, name, "images")
     )
     if found:
@@ -281,24 +282,14 @@ class Case(NamedTuple):
 
 
 def detector_cases(spec: DetectorSpec) -> list[Case]:
-    """The calls ``is_augmenting`` is tried on, in order (pure: the judge's list of right answers)."""
+    """The calls ``is_augmenting`` is tried on (pure: the judge's list of right answers).
+
+    The order names the misconception: a wrong answer is reported on the first case it gets wrong,
+    and the cases whose outcome does not depend on chance come first.
+    """
     compare = "compare each call's output with the input."
     return [
         Case("identity", False, "returns its input unchanged", compare, "true for unchanged images"),
-        Case(
-            "flip",
-            True,
-            f"calls a RandomFlip({spec.mode!r}) layer directly",
-            "a direct call runs a random layer in training mode: " + compare,
-            "misses a random layer",
-        ),
-        Case(
-            "flip_off",
-            False,
-            f"calls a RandomFlip({spec.mode!r}) layer with training=False",
-            compare,
-            "true for training=False",
-        ),
         Case(
             "tensor",
             False,
@@ -348,6 +339,20 @@ def detector_cases(spec: DetectorSpec) -> list[Case]:
             f"changes the images only on its call number {spec.calls + 1}, with calls={spec.calls}",
             "call `run` exactly `calls` times.",
             "ignores calls",
+        ),
+        Case(
+            "flip",
+            True,
+            f"calls a RandomFlip({spec.mode!r}) layer directly",
+            "a direct call runs a random layer in training mode: " + compare,
+            "misses a random layer",
+        ),
+        Case(
+            "flip_off",
+            False,
+            f"calls a RandomFlip({spec.mode!r}) layer with training=False",
+            compare,
+            "true for training=False",
         ),
     ]
 
@@ -407,8 +412,8 @@ def _as_bool(answer: Any) -> bool | str:
     kind, value = answer["type"], answer.get("value")
     if kind == "bool" and type(value) is bool:
         return value
-    if kind in ("numpy.bool", "numpy.bool_") and isinstance(value, np.ndarray) and value.shape == ():
-        return bool(value)
+    if kind in ("numpy.bool", "numpy.bool_") and isinstance(value, np.ndarray) and value.size == 1:
+        return bool(value.reshape(()))  # a NumPy scalar (the wire may give it the shape (1,))
     return "None" if kind == "NoneType" else kind[:60]
 
 
