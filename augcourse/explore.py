@@ -38,7 +38,10 @@ FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 VALUE_RANGES: tuple[tuple[str, tuple[int, int]], ...] = (("(0, 1)", (0, 1)), ("(0, 255)", (0, 255)))
 FLIP_TRIALS = 8  # calls of a flip layer on a small batch, to see which flips it really makes
 LABEL_STYLE = {"description_width": "90px"}
-CODE_STYLE = "font-family: var(--jp-code-font-family, monospace); font-size: 12px; margin: 0"
+CODE_STYLE = (
+    "font-family: var(--jp-code-font-family, monospace); font-size: 12px; margin: 0; "
+    "white-space: pre; line-height: 1.4"
+)
 
 
 def _number(value: float) -> str:
@@ -298,7 +301,7 @@ class AugmentationExplorer(widgets.VBox):
                 style=LABEL_STYLE,
                 description_allow_html=False,
                 tooltip=tip,
-                layout=widgets.Layout(width="420px"),
+                layout=widgets.Layout(width="340px"),
             )
 
         # The sliders reach past what Keras accepts (1.0), so that its errors can be seen too.
@@ -307,7 +310,10 @@ class AugmentationExplorer(widgets.VBox):
         self.translation = slider("translation", s.translation, 0.0, 1.2, 0.05, "a fraction of the size")
         self.contrast = slider("contrast", s.contrast, 0.0, 1.2, 0.05, "how far contrast may change")
         self.contrast_pair = widgets.Checkbox(
-            value=s.contrast_pair, description="both ways (f, f)", indent=False
+            value=s.contrast_pair,
+            description="both ways (f, f)",
+            indent=False,
+            layout=widgets.Layout(width="auto"),
         )
         self.brightness = slider("brightness", s.brightness, 0.0, 1.2, 0.05, "a fraction of the value range")
         self.flip = widgets.Dropdown(
@@ -320,8 +326,10 @@ class AugmentationExplorer(widgets.VBox):
             options=VALUE_RANGES, value=tuple(s.value_range), description="value_range", style=LABEL_STYLE
         )
         self.again = widgets.Button(description="augment again", icon="refresh", tooltip="new random draws")
-        self.picture = widgets.Image(format="jpeg", layout=widgets.Layout(max_width="100%"))
-        self.code = widgets.HTML()
+        self.picture = widgets.Image(format="jpeg", layout=widgets.Layout(width="720px", max_width="100%"))
+        self.code = widgets.HTML(
+            layout=widgets.Layout(margin="0 0 0 16px", min_width="360px", overflow="auto")
+        )
         self.notes = widgets.HTML()
         self.runs = 0  # how many times the pictures were drawn
         self.last: Augmented | None = None
@@ -340,7 +348,7 @@ class AugmentationExplorer(widgets.VBox):
         super().__init__(
             [
                 widgets.HBox(
-                    [widgets.VBox(controls), widgets.VBox([self.code], layout={"margin": "0 0 0 16px"})]
+                    [widgets.VBox(controls), self.code], layout=widgets.Layout(flex_flow="row wrap")
                 ),
                 self.picture,
                 self.notes,
@@ -485,7 +493,7 @@ class ThresholdExplorer(widgets.VBox):
             layout=widgets.Layout(width="520px"),
         )
         self.numbers = widgets.HTML()
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(width="672px", max_width="100%"))
         self.current: AtThreshold | None = None
         super().__init__([self.threshold, self.numbers, self.picture])
         self.add_class("augcourse-threshold-explorer")
@@ -505,8 +513,8 @@ class ThresholdExplorer(widgets.VBox):
             f'<div style="{CODE_STYLE}">'
             f"flag a sample when its score ≥ <b>{now.threshold:.2f}</b>: "
             f"{now.flagged} of {len(self.labels)} flagged"
-            f"<br>TP {tp}  FP {fp}  FN {fn}  TN {tn}"
-            f"<br>precision <b>{precision}</b>   recall <b>{now.recall:.3f}</b></div>"
+            f"\nTP {tp}  FP {fp}  FN {fn}  TN {tn}"
+            f"\nprecision <b>{precision}</b>   recall <b>{now.recall:.3f}</b></div>"
         )
         self.picture.value = self._figure(now)
         return now

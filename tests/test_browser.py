@@ -3,6 +3,8 @@
 A JupyterLab server from this environment serves a copy of notebooks/; Debian's Chromium, driven by
 Playwright, opens each lesson, runs its set-up and first demonstration, and, in the quiz, types a
 right and a wrong answer, runs their checks, reads the feedback and presses nbgrader's Validate.
+Opening a lesson leaves its tab unmodified. In a notebook of its own, the test moves the sliders
+of the lessons' explorers (augcourse.explore) and sees their pictures and numbers change.
 Screenshots go to test-artifacts/browser/.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -28,7 +31,8 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_play
 
 from augcourse.checks.quiz import LETTERS, QUESTIONS, is_right
 from grader.manifest import load_course
-from grader.standing import graded_cells
+from grader.preprocessors.kernel_metadata import KERNELSPEC, LANGUAGE_INFO
+from grader.probes import graded_cells
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,6 +49,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LESSONS = [lesson.id for lesson in load_course(ROOT).lessons]
 QUIZ = "05_practice_quiz"
+SETTLE_MS = 3_000  # ms after the kernel is idle, for JupyterLab to write the kernel's metadata
 RUN_TIMEOUT = 240_000  # ms: a cell that imports TensorFlow or trains a little, on a busy 2-core machine
 PAINT_MS = 500  # ms for the page to paint cells scrolled into view, before a screenshot
 NO_NEWS = {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
@@ -208,6 +213,10 @@ class NotebookPage:
         self.page.keyboard.type(code)
         expect(editor).to_have_text(code)
 
+    def is_modified(self) -> bool:
+        """Whether JupyterLab marks the notebook's tab as modified (unsaved changes)."""
+        return self.page.locator(".lm-TabBar-tab.jp-mod-dirty").count() > 0
+
     def problems_shown(self, cell_id: str) -> int:
         """How many error or stderr outputs a cell shows."""
         stderr = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
@@ -253,11 +262,19 @@ def first_demonstration(notebook: nbformat.NotebookNode, after: str) -> str:
     raise AssertionError("a lesson has a demonstration after its set-up cell")
 
 
+def kernel_reports_the_notebooks_python(notebook: nbformat.NotebookNode) -> bool:
+    """Whether this machine's kernel reports the Python version the built notebook names."""
+    return notebook.metadata.language_info.version == platform.python_version()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson_id", LESSONS)
 def test_lesson_opens_cleanly_and_runs_setup_and_a_demonstration(lesson_id, notebook_page, lab, course):
     nb = notebook_page(lesson_id)
     assert nb.page.locator(".jp-Dialog").count() == 0, "no dialog (kernel choice, bad metadata) on opening"
+    nb.page.wait_for_timeout(SETTLE_MS)
+    if kernel_reports_the_notebooks_python(nb.file):
+        assert not nb.is_modified(), "opening the lesson marked it modified"
     nb.shot("1-opened")
     assert nb.run("colab-install").strip() == "", "outside Colab the install cell prints nothing"
     setup = setup_cell(nb.file)
@@ -317,3 +334,142 @@ def test_stock_nbgrader_validate_in_the_repository_reports_every_unanswered_exer
 def test_student_notebook_is_valid_nbformat(lesson_id):
     notebook = nbformat.read(ROOT / "notebooks" / lesson_id / f"{lesson_id}.ipynb", as_version=4)
     nbformat.validate(notebook)
+
+
+# ---- a clean tab: the build writes the kernel metadata JupyterLab would write ----
+
+
+def test_built_notebooks_carry_the_kernel_metadata_jupyterlab_writes(course):
+    from ipykernel.ipkernel import IPythonKernel
+
+    reported = dict(IPythonKernel.language_info)
+    for lesson_id in LESSONS:
+        metadata = nbformat.read(ROOT / "notebooks" / lesson_id / f"{lesson_id}.ipynb", as_version=4).metadata
+        assert metadata.kernelspec == KERNELSPEC
+        assert {k: v for k, v in metadata.language_info.items() if k != "version"} == LANGUAGE_INFO
+        assert {k: v for k, v in reported.items() if k != "version"} == LANGUAGE_INFO, "what ipykernel says"
+        assert metadata.language_info.version.startswith(f"{course.runtime.python}.")
+
+
+@pytest.mark.slow
+def test_opening_a_lesson_leaves_its_tab_unmodified(lab, notebook_page):
+    """The cause, then the fix: JupyterLab rewrites ``language_info`` unless it is the kernel's."""
+    built = nbformat.read(lab.root / QUIZ / f"{QUIZ}.ipynb", as_version=4)
+    if not kernel_reports_the_notebooks_python(built):
+        pytest.skip(
+            f"the notebooks name Python {built.metadata.language_info.version}, this kernel runs "
+            f"{platform.python_version()}: JupyterLab rewrites the version, as it should"
+        )
+    before = "before_the_fix"
+    (lab.root / before).mkdir(exist_ok=True)
+    old = nbformat.from_dict(json.loads(json.dumps(built)))
+    old.metadata.language_info = {"name": "python", "version": "3.11"}  # what solutions/ carry
+    nbformat.write(old, lab.root / before / f"{before}.ipynb")
+    control = notebook_page(before)
+    expect(control.page.locator(".lm-TabBar-tab.jp-mod-dirty")).to_have_count(1, timeout=60_000)
+    control.shot("modified-on-opening")
+    control.page.close()
+    nb = notebook_page(QUIZ)
+    nb.page.wait_for_timeout(SETTLE_MS)
+    nb.shot("unmodified-on-opening")
+    assert not nb.is_modified()
+
+
+# ---- the explorers of lessons 1 and 3, in a notebook of their own ----
+
+EXPLORE = "explore_widgets"
+EXPLORE_CELLS = {
+    "setup": (
+        "from augcourse import runtime\n\nruntime.quiet()\n\nimport keras\nimport numpy as np\n"
+        "import tensorflow as tf\n\nfrom augcourse import explore, images\n\n"
+        "SEED = runtime.seed_everything(42)\ncat = images.cat(96)"
+    ),
+    "augmentation": "explore.augmentation_explorer(cat)",
+    "scores": (
+        "rng = np.random.default_rng(SEED)\ny_val = rng.integers(0, 2, 120)\n"
+        "p_val = np.clip(0.35 * y_val + 0.65 * rng.random(120), 0, 1)"
+    ),
+    "threshold": 'explore.threshold_explorer(y_val, p_val, names=("benign", "malignant"))',
+}
+
+
+def write_explore_notebook(root: Path) -> None:
+    """A notebook with the explorer cells the lessons use, served beside the lessons."""
+    cells = [nbformat.v4.new_code_cell(source, id=cell_id) for cell_id, source in EXPLORE_CELLS.items()]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata.kernelspec = KERNELSPEC
+    notebook.metadata.language_info = {**LANGUAGE_INFO, "version": platform.python_version()}
+    (root / EXPLORE).mkdir(exist_ok=True)
+    nbformat.write(notebook, root / EXPLORE / f"{EXPLORE}.ipynb")
+
+
+def slider(widget: Locator, description: str) -> Locator:
+    return widget.locator(".widget-slider", has_text=description)
+
+
+def type_readout(widget: Locator, description: str, value: str) -> None:
+    """Type a value into a slider's readout and press Enter, as a student may."""
+    readout = slider(widget, description).locator(".widget-readout")
+    readout.click()
+    readout.press("Control+A")
+    readout.type(value)
+    readout.press("Enter")
+
+
+@pytest.mark.slow
+def test_explorers_answer_their_sliders(lab, notebook_page):
+    write_explore_notebook(lab.root)
+    nb = notebook_page(EXPLORE)
+    nb.run("setup")
+    assert nb.problems_shown("setup") == 0
+
+    nb.run("augmentation")
+    explorer = nb.cell("augmentation").locator(".augcourse-augmentation-explorer")
+    picture = explorer.locator(".widget-image")
+    expect(picture).to_be_visible(timeout=RUN_TIMEOUT)
+    code = explorer.locator(".widget-html-content").first
+    expect(code).to_contain_text("keras.layers.RandomRotation(0.1)")
+    expect(code).to_contain_text("(draw 1)")
+    first = picture.get_attribute("src")
+    nb.shot("5-augmentation-explorer", "augmentation")
+
+    handle = slider(explorer, "rotation").locator(".noUi-handle")
+    handle.click()
+    for _ in range(15):
+        handle.press("ArrowRight")
+    expect(code).to_contain_text("keras.layers.RandomRotation(0.25)", timeout=30_000)
+    expect(picture).not_to_have_attribute("src", first, timeout=30_000)
+    notes = explorer.locator(".widget-html-content").nth(1)
+    expect(notes).to_contain_text("turns by -90° to +90°")
+    nb.shot("6-rotation-moved", "augmentation")
+
+    explorer.locator(".widget-dropdown", has_text="flip mode").locator("select").select_option(
+        label="diagonal"
+    )
+    expect(notes).to_contain_text("never flipped an image", timeout=30_000)
+    type_readout(explorer, "zoom", "-1")
+    expect(code).to_contain_text("keras.layers.RandomZoom(-1.0)", timeout=30_000)
+    expect(notes).to_contain_text("Keras rejects")
+    expect(code).to_contain_text("# ← raises")
+    nb.shot("7-traps", "augmentation")
+
+    nb.run("scores")
+    nb.run("threshold")
+    threshold = nb.cell("threshold").locator(".augcourse-threshold-explorer")
+    numbers = threshold.locator(".widget-html-content")
+    chart = threshold.locator(".widget-image")
+    expect(numbers).to_contain_text("score ≥ 0.50", timeout=RUN_TIMEOUT)
+    shown, drawn = numbers.inner_text(), chart.get_attribute("src")
+    nb.shot("8-threshold-explorer", "threshold")
+    handle = slider(threshold, "threshold").locator(".noUi-handle")
+    handle.click()
+    for _ in range(20):
+        handle.press("ArrowLeft")
+    expect(numbers).to_contain_text("score ≥ 0.30", timeout=30_000)
+    expect(chart).not_to_have_attribute("src", drawn, timeout=30_000)
+    assert numbers.inner_text() != shown
+    recall = lambda text: float(re.search(r"recall (\d\.\d+)", text)[1])  # noqa: E731
+    assert recall(numbers.inner_text()) >= recall(shown), "a lower threshold cannot lower recall"
+    nb.shot("9-threshold-moved", "threshold")
+    for cell_id in EXPLORE_CELLS:
+        assert nb.problems_shown(cell_id) == 0, cell_id
