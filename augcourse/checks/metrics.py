@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -188,7 +188,12 @@ def matrix_cases(seed: int) -> list[tuple[np.ndarray, int]]:
 
     In each, precision and recall differ (so that swapping them shows) and none is a round number.
     """
-    rng = np.random.default_rng([_seed(seed), 3001])
+    return [(cm.copy(), positive) for cm, positive in _matrix_cases(_seed(seed))]
+
+
+@lru_cache(maxsize=64)
+def _matrix_cases(seed: int) -> tuple[tuple[np.ndarray, int], ...]:
+    rng = np.random.default_rng([seed, 3001])
     cases = []
     for size in (2, 3, 4, 5):
         while True:
@@ -203,7 +208,7 @@ def matrix_cases(seed: int) -> list[tuple[np.ndarray, int]]:
             ):
                 break
         cases.append((cm.astype("int64"), positive))
-    return cases
+    return tuple(cases)
 
 
 def reference_prf(matrix: Any, positive: int) -> tuple[float, float, float]:
