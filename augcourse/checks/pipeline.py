@@ -296,9 +296,10 @@ def _check_built(part: Any, name: str, *, augmented: bool) -> dict[str, Any]:
     if type(cardinality) is not int:
         _malformed(f"the length of {name}")
     if cardinality == -1 or (isinstance(part.get("steps"), list) and "Repeat" in _ops(part)):
+        endless = "an endless dataset" if cardinality == -1 else "a dataset that repeats the data"
         fail(
-            f"{name} returns an endless dataset (it repeats): leave out .repeat(); "
-            "fit() runs the epochs, one pass over the dataset each.",
+            f"{name} returns {endless} (.repeat()): leave out .repeat(); fit() runs the epochs, "
+            "one pass over the dataset each.",
             "repeat",
         )
     return part
@@ -313,11 +314,13 @@ def _ops(part: dict[str, Any]) -> list[str]:
 
 def _steps(part: dict[str, Any], name: str) -> list[dict[str, Any]]:
     steps = part.get("steps")
-    if not isinstance(steps, list) or not all(
-        isinstance(step, dict) and isinstance(step.get("op"), str) for step in steps
+    if (
+        not isinstance(steps, list)
+        or not steps
+        or not all(isinstance(step, dict) and isinstance(step.get("op"), str) for step in steps)
     ):
         _malformed(f"the steps of {name} are missing")
-    return steps
+    return [step for step in steps if step["op"] != "Options"]  # with_options(): a setting, no step
 
 
 def _after(ops: list[str], first: Callable[[str], bool], then: str) -> bool:
@@ -390,9 +393,13 @@ def _read(epoch: Any, name: str, images: np.ndarray, batch_size: int, steps: lis
             "error when read",
         )
     structure = epoch.get("structure")
+    if not isinstance(structure, str):
+        _malformed(f"the elements of {name}")
     if structure != "pair":
         size = epoch.get("size")
-        what = f"a {structure} of {size}" if isinstance(size, int) else f"a {structure}"
+        what = f"a {structure} of {size}" if isinstance(size, int) else f"a {str(structure)[:40]}"
+        if structure == "non-numeric":
+            what = "a pair, but not of numbers"
         fail(
             f"{name} must yield (images, labels) pairs, like from_tensor_slices((images, labels)); "
             f"each element is {what}.",
@@ -491,6 +498,23 @@ def _check_pairs(epochs: list[Epoch], name: str, calls: list[dict[str, Any]]) ->
         )
 
 
+def _check_buffer(steps: list[dict[str, Any]], count: int, name: str) -> None:
+    """Fail when a shuffle's buffer (read from the graph) holds fewer elements than the images."""
+    buffers = [
+        step["args"][0]
+        for step in steps
+        if step["op"] == "Shuffle" and isinstance(step.get("args"), list) and step["args"]
+    ]
+    small = [size for size in buffers if type(size) is int and 0 < size < count]
+    if small:
+        fail(
+            f"{name} shuffles with a buffer size of {small[0]} for {count} images: an image "
+            "can only move a few places, and the first batch can only hold images from the start "
+            "of the data. Give the shuffle a buffer that holds the whole training set.",
+            "small shuffle buffer",
+        )
+
+
 def _check_training(part: Any, seed: int, name: str) -> list[str]:
     """Everything a training pipeline must do, fast; returns its ops."""
     images, _, batch_size = inputs(seed)
@@ -561,28 +585,23 @@ def _check_training(part: Any, seed: int, name: str) -> list[str]:
                 "shuffle the training set, so that each epoch sees them in a new order.",
                 "not shuffled",
             )
-        fail(f"{name} yields the images in the same order every epoch ({chain}).", "same order every epoch")
+        _check_buffer(steps, len(images), name)
+        fail(
+            f"{name} yields the images in the same order every epoch ({chain}): shuffle so that "
+            "each epoch draws a new order.",
+            "same order every epoch",
+        )
     if len({epoch.groups for epoch in epochs}) == 1:
         fail(
             f"{name} puts the same images together in a batch every epoch, only the order of the "
             f"batches changes ({chain}): shuffle the images before batching, not the batches after.",
             "shuffles batches",
         )
-    buffers = [
-        step["args"][0]
-        for step in steps
-        if step["op"] == "Shuffle" and isinstance(step.get("args"), list) and step["args"]
-    ]
-    small = [size for size in buffers if type(size) is int and 0 < size < len(images)]
-    if small:
-        fail(
-            f"{name} shuffles with a buffer of {small[0]} elements for {len(images)} images: an "
-            "image can only move a few places, and the first batch can only hold images from the "
-            "start of the data. Give the shuffle a buffer that holds the whole training set.",
-            "small shuffle buffer",
-        )
+    _check_buffer(steps, len(images), name)
 
     shapes = [call.get("shape") for call in calls]
+    if not all(s is None or (isinstance(s, list) and all(type(n) is int for n in s)) for s in shapes):
+        _malformed(f"the augmenter's calls in {name}")
     per_image = [s for s in shapes if not (isinstance(s, list) and len(s) == 4 and s[0] != 1)]
     if per_image:
         fail(
