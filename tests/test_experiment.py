@@ -540,6 +540,11 @@ WRONG_CLEAN: dict[str, tuple[str, str, str]] = {
         "not a number",
         "must be a number",
     ),
+    "images flattened first": (
+        _clean("return float(np.mean(model.predict(x.reshape(len(x), -1), verbose=0).argmax(1) == y))"),
+        "raises an error",
+        "^clean_accuracy\\(model, x, y\\) raised ValueError: Invalid input shape",
+    ),
 }
 
 
@@ -551,6 +556,18 @@ def test_wrong_clean_accuracy_is_rejected(name: str, seed: int) -> None:
     assert_rejected(verdict, mistake, words)
     case = check.clean_case(seed, 0)
     assert f"{case.accuracy():.4f}" not in verdict.message and f"{case.accuracy():.3f}" not in verdict.message
+
+
+def test_errors_are_short_and_only_a_bare_not_implemented_means_not_written() -> None:
+    """Keras's wrapping of an error is dropped (lesson 1 does the same); a NotImplementedError that
+    says something is the student's error, not the untouched stub."""
+    code = _clean("return float(np.mean(model.predict(x.reshape(len(x), -1), verbose=0).argmax(1) == y))")
+    verdict = judged(check.ex3, define(code, "clean_accuracy"))
+    assert "Exception encountered" not in verdict.message and "Traceback" not in verdict.message
+    assert len(verdict.message) < 500
+    code = "def paired_effect(with_aug, without_aug):\n    raise NotImplementedError('lists only')"
+    verdict = judged(check.ex2, define(code, "paired_effect"), (0.03, 0.01))
+    assert_rejected(verdict, "raises an error", "raised NotImplementedError: lists only")
 
 
 def test_clean_cases_follow_the_seed_and_separate_the_mistakes() -> None:
@@ -833,6 +850,8 @@ def test_exercise_1_states_the_rule_the_check_applies() -> None:
     )
     assert f'fill_mode="{digits.FILL_MODE}"' in text and f"fill_value={digits.FILL_VALUE:g}" in text
     assert f"value_range={tuple(int(v) for v in digits.VALUE_RANGE)}" in text
+    limits = f"at most {digits.MAX_BRIGHTNESS:g} (brightness) and {digits.MAX_CONTRAST:g} (contrast)"
+    assert limits in text
     assert "source material" not in _markdown("overview")
 
 

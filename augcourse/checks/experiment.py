@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from augcourse.checks import digits
-from augcourse.checks.exercise import Exercise, attempt, plain, unwrap
+from augcourse.checks.exercise import Exercise, plain, unwrap
 from augcourse.checks.feedback import fail
 from augcourse.checks.verdicts import VerdictTable
 
@@ -27,12 +27,28 @@ from augcourse.checks.verdicts import VerdictTable
 MAX_SHOWN = 60
 
 
+def _attempt(function: Any, *args: Any) -> dict[str, Any]:
+    """:func:`attempt`, with the informative line of a Keras-wrapped error (probe side)."""
+    try:
+        return {"value": function(*args)}
+    except Exception as error:  # the student's error is data for the judge
+        return {"raised": type(error).__name__, "message": digits.error_line(error)}
+
+
 def _call(function: Any, *args: Any) -> dict[str, Any]:
-    """:func:`attempt`, with the returned value described by :func:`plain` (probe side)."""
-    result = attempt(function, *args)
+    """:func:`_attempt`, with the returned value described by :func:`plain` (probe side)."""
+    result = _attempt(function, *args)
     if "value" in result:
         result["value"] = plain(result["value"])
     return result
+
+
+def _value(result: Any, name: str) -> Any:
+    """:func:`unwrap`, where only a bare ``NotImplementedError`` means "not written yet"."""
+    __tracebackhide__ = True
+    if isinstance(result, dict) and result.get("raised") == "NotImplementedError" and result.get("message"):
+        fail(f"{name} raised NotImplementedError: {str(result['message'])[:200]}", "raises an error")
+    return unwrap(result, name)
 
 
 def _type_name(description: Any) -> str:
@@ -108,7 +124,7 @@ DIGIT_SIZE = 16  # the lesson's digits are enlarged to 16×16
 
 def _augmentation_probe(seed: int, digit_augmentation: Any) -> dict[str, Any]:
     """Build the student's augmentation and observe it on digits chosen by ``seed``."""
-    built = attempt(digit_augmentation)
+    built = _attempt(digit_augmentation)
     if "value" not in built:
         return built
     return digits.observe(built["value"], digits.sample(seed, size=DIGIT_SIZE))
@@ -260,7 +276,7 @@ def _effect_judge(data: Any, seed: int) -> str:
         fail("the answer could not be judged: its data is not what a probe writes.", "malformed")
     for result, (with_aug, without) in zip(data["cases"], cases, strict=True):
         where = f"For with_aug={_shown(with_aug)}, without_aug={_shown(without)}"
-        got = _pair(unwrap(result, "paired_effect()"), "what paired_effect() returns", "(mean, spread)")
+        got = _pair(_value(result, "paired_effect()"), "what paired_effect() returns", "(mean, spread)")
         want = reference_effect(with_aug, without)
         if not all(_close(g, w, EFFECT_TOLERANCE) for g, w in zip(got, want, strict=True)):
             message, mistake = _effect_mistake(got, with_aug, without)
@@ -418,7 +434,9 @@ def _clean_probe(seed: int, clean_accuracy: Any) -> dict[str, Any]:
 def _clean_error(result: dict[str, Any], n: int) -> None:
     """Fail on a raised error, with a hint where the error is a typical one."""
     __tracebackhide__ = True
-    if result.get("raised") in (None, "NotImplementedError"):
+    if result.get("raised") is None or (
+        result["raised"] == "NotImplementedError" and not result.get("message")
+    ):
         return
     name, message = str(result["raised"])[:MAX_SHOWN], str(result.get("message", ""))[:200]
     raised = f"clean_accuracy(model, x, y) raised {name}: {message}"
@@ -492,7 +510,7 @@ def _clean_judge(data: Any, seed: int) -> str:
         case = clean_case(seed, index)
         if isinstance(result, dict):
             _clean_error(result, len(case.y))
-        description = unwrap(result, "clean_accuracy()")
+        description = _value(result, "clean_accuracy()")
         items = _items(description)
         scalars = [_scalar(item) for item in items or []]
         pair = items is not None and len(items) == 2 and all(v is not None for v in scalars)
