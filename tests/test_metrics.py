@@ -779,8 +779,8 @@ def test_augmentation_prevents_overfitting_on_fifty_digits(runs: tuple) -> None:
 def test_augmented_training_accuracy_is_measured_on_augmented_batches(runs: tuple) -> None:
     split, run = runs
     with_aug = run["with"]
-    assert with_aug.final("accuracy") < run["without"].final("accuracy")
-    assert with_aug.final("accuracy") < data.accuracy(with_aug.model, split.x_train, split.y_train)
+    assert with_aug.final("accuracy") < run["without"].final("accuracy") - 0.05
+    assert with_aug.final("accuracy") < data.accuracy(with_aug.model, split.x_train, split.y_train) - 0.05
 
 
 def test_per_digit_gains_are_uneven(runs: tuple, reference: dict) -> None:
