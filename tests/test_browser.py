@@ -30,6 +30,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
 from augcourse.checks.quiz import LETTERS, QUESTIONS, is_right
+from grader.answers import reference_answers
 from grader.manifest import load_course
 from grader.preprocessors.kernel_metadata import KERNELSPEC, LANGUAGE_INFO
 from grader.probes import graded_cells
@@ -211,7 +212,7 @@ class NotebookPage:
         editor.click()
         self.page.keyboard.press("Control+A")
         self.page.keyboard.type(code)
-        expect(editor).to_have_text(code)
+        expect(editor).to_have_text("".join(code.splitlines()))  # its text has no line breaks
 
     def is_modified(self) -> bool:
         """Whether JupyterLab marks the notebook's tab as modified (unsaved changes)."""
@@ -262,6 +263,13 @@ def first_demonstration(notebook: nbformat.NotebookNode, after: str) -> str:
     raise AssertionError("a lesson has a demonstration after its set-up cell")
 
 
+def answers_before(notebook: nbformat.NotebookNode, start: str, stop: str) -> list[str]:
+    """The answer cells between two cells (a demonstration may use an answer, such as a student id)."""
+    ids = [c.id for c in notebook.cells]
+    between = notebook.cells[ids.index(start) + 1 : ids.index(stop)]
+    return [c.id for c in between if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+
+
 def kernel_reports_the_notebooks_python(notebook: nbformat.NotebookNode) -> bool:
     """Whether this machine's kernel reports the Python version the built notebook names."""
     return notebook.metadata.language_info.version == platform.python_version()
@@ -282,6 +290,12 @@ def test_lesson_opens_cleanly_and_runs_setup_and_a_demonstration(lesson_id, note
     assert f"TensorFlow {course.runtime.tensorflow}" in printed and f"seed {course.seed}" in printed
     assert nb.problems_shown(setup) == 0
     demo = first_demonstration(nb.file, setup)
+    answers = reference_answers(ROOT / "solutions" / lesson_id / f"{lesson_id}.ipynb")
+    for cell_id in answers_before(nb.file, setup, demo):  # typed as a student would
+        grade_id = next(c for c in nb.file.cells if c.id == cell_id).metadata.nbgrader["grade_id"]
+        nb.type_into(cell_id, answers[grade_id].strip())
+        nb.run(cell_id)
+        assert nb.problems_shown(cell_id) == 0, cell_id
     shown = nb.run(demo)
     nb.shot("2-demonstration", demo)
     assert nb.problems_shown(demo) == 0, shown
