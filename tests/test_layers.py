@@ -141,6 +141,11 @@ WRONG_AUGMENTERS = {  # answer -> (mistake kind, fragment of the message)
         "every random layer",
     ),
     "a fixed seed": (pipeline(FLIP, ROTATION, ZOOM, seed="42"), "seed ignored", "different seeds"),
+    "a seed that fails on None": (
+        pipeline(FLIP, ROTATION, ZOOM, seed="seed + 1"),
+        "raises an error",
+        "with seed=None",
+    ),
     "None replaced by a number": (
         pipeline(FLIP, ROTATION, ZOOM, seed="seed or 42"),
         "fixed seed",

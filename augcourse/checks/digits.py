@@ -40,7 +40,8 @@ Probe side (runs in the student's kernel):
     ``build(seed=...)``: ``observe(build(seed=seed))`` plus the first training calls of fresh builds:
     ``"same_seed"`` (two builds with ``seed``, stacked), ``"other_seed"`` (one with ``seed + 1``)
     and ``"unseeded"`` (two with ``seed=None``, stacked); ``{"raised": name, "message": line,
-    "when": "building"}`` when building fails. A builder without a ``seed`` argument: call it
+    "when": "building"}`` when building fails, ``"when": "seeds"`` added when only the builds for
+    other seeds fail. A builder without a ``seed`` argument: call it
     yourself inside ``attempt``-like code and pass the layer to ``observe``.
     ``error_line(error) -> str`` — the informative line of a (Keras-wrapped) error message.
 
@@ -212,7 +213,7 @@ def observe_builder(build: Any, images: np.ndarray, seed: int, calls: int = CALL
         data["other_seed"] = first_call(seed + 1)
         data["unseeded"] = np.stack([first_call(None), first_call(None)])
     except Exception as error:
-        data.update(raised=type(error).__name__, message=error_line(error))
+        data.update(raised=type(error).__name__, message=error_line(error), when="seeds")
     return data
 
 
@@ -263,6 +264,8 @@ def built_problem(data: Any, name: str) -> Problem | None:
                 "next argument lands in another setting.",
                 "range as two arguments",
             )
+        if hint and not message.endswith((".", "!", "?")):
+            message += "."
         return f"{name} raised {_text(data['raised'], 40)}: {message}{hint}", mistake
     if "layers" not in data:
         kind = _text(data.get("type", "something else"), 60)
@@ -316,11 +319,12 @@ def layer_problem(kind: str, config: dict[str, Any]) -> Problem | None:
             )
     if kind in ("RandomZoom", "RandomTranslation"):
         limit, what = (MAX_ZOOM, "zoom") if kind == "RandomZoom" else (MAX_SHIFT, "shift")
+        harm = "leave the frame or shrink away" if kind == "RandomZoom" else "leave the frame"
         largest = _largest(config["height_factor"], config.get("width_factor"))
         if largest > limit + 1e-9:
             return (
-                f"its {kind} factor {largest:g} is too large for small digits: strokes leave the frame "
-                f"or shrink away. Keep the {what} within {limit:.0%} of the size.",
+                f"its {kind} factor {largest:g} is too large for small digits: strokes {harm}. "
+                f"Keep the {what} within {limit:.0%} of the size.",
                 f"{what} too large",
             )
     if kind in ("RandomRotation", "RandomZoom", "RandomTranslation"):
@@ -386,9 +390,11 @@ def _array(data: dict[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray
 def call_problem(data: dict[str, Any], images: np.ndarray, name: str, noun: str = "digits") -> Problem | None:
     """Whether calling it worked, kept the shape and left ``images`` alone with ``training=False``."""
     if "raised" in data:
+        when = f"calling the pipeline on {noun} of shape {images.shape}"
+        if data.get("when") == "seeds":
+            when = "building and calling it with another seed or with seed=None"
         return (
-            f"{name}: calling the pipeline on {noun} of shape {images.shape} raised "
-            f"{_text(data['raised'], 40)}: {_text(data.get('message', ''))}",
+            f"{name}: {when} raised {_text(data['raised'], 40)}: {_text(data.get('message', ''))}",
             "raises an error",
         )
     shape = images.shape
