@@ -251,10 +251,24 @@ FAST_WRONG = {
         "leave out .repeat()",
     ),
     "never batched": (steps(SHUFFLE, PMAP, PREFETCH), "not batched", "batch it"),
+    "leaves the labels out": (
+        """
+        def fast_train_ds(images, labels, augmenter, batch_size=32):
+            ds = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images)).batch(batch_size)
+            return ds.map(lambda x: augmenter(x, training=True), num_parallel_calls=AUTOTUNE).prefetch(1)
+        """,
+        "not (images, labels) pairs",
+        "without its label",
+    ),
     "maps the augmenter itself": (
         steps(SHUFFLE, BATCH, "        ds = ds.map(augmenter, num_parallel_calls=AUTOTUNE)", PREFETCH),
+        "map function arguments",
+        "called with the parts of each element",
+    ),
+    "converts to NumPy inside map": (
+        steps(SHUFFLE, BATCH, PMAP.replace("augmenter(x, training=True)", "augmenter(x.numpy())"), PREFETCH),
         "raises an error",
-        "raised TypeError",
+        "no attribute 'numpy' (while tf.data traced the function given to `map`)",
     ),
     "forgets to return": (
         """

@@ -147,8 +147,13 @@ def probe_augmenter() -> Any:
     return ProbeFlip()
 
 
-def _error(error: BaseException) -> dict[str, str]:
-    return {"raised": type(error).__name__, "text": str(error)[:MAX_TEXT]}
+def _error(error: BaseException) -> dict[str, Any]:
+    """An error as data: its type, its message, and whether tf.data was tracing a mapped function."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    traced = any("structured_function" in frame.filename for frame in frames)
+    return {"raised": type(error).__name__, "text": str(error)[:MAX_TEXT], "in_map": traced}
 
 
 def _array(value: Any) -> np.ndarray | None:
@@ -283,7 +288,15 @@ def _check_built(part: Any, name: str, *, augmented: bool) -> dict[str, Any]:
                 + " and only call it inside.",
                 "layer created inside map",
             )
-        where = " (while tf.data traced the function given to `map`)" if "in user code:" in text else ""
+        if raised == "TypeError" and re.search(r"positional arguments? but \d+ (was|were) given", text):
+            fail(
+                f"{name} raised {_explain(raised, text)}. The function given to `map` is called "
+                "with the parts of each element, images and labels, as two arguments, and must "
+                "return both.",
+                "map function arguments",
+            )
+        traced = part.get("in_map") is True or "in user code:" in text
+        where = " (while tf.data traced the function given to `map`)" if traced else ""
         fail(f"{name} raised {_explain(raised, text)}{where}", "raises an error")
     if part.get("is_dataset") is not True:
         kind = str(part.get("type", "?"))[:80]
@@ -397,9 +410,12 @@ def _read(epoch: Any, name: str, images: np.ndarray, batch_size: int, steps: lis
         _malformed(f"the elements of {name}")
     if structure != "pair":
         size = epoch.get("size")
-        what = f"a {structure} of {size}" if isinstance(size, int) else f"a {str(structure)[:40]}"
         if structure == "non-numeric":
             what = "a pair, but not of numbers"
+        elif isinstance(size, int):
+            what = f"a {structure[:40]} of {size}"
+        else:
+            what = "a single tensor, without its label" if "Tensor" in structure else structure[:40]
         fail(
             f"{name} must yield (images, labels) pairs, like from_tensor_slices((images, labels)); "
             f"each element is {what}.",
