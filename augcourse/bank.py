@@ -245,7 +245,7 @@ QUESTIONS: tuple[Question, ...] = (
         "10% recall on the sick, on validation data. Is it ready for use?",
         options=(
             "Yes: it is right about 97 of every 100 patients it sees",
-            "No: an accuracy that high on validation data shows overfitting",
+            "No: an accuracy that high on validation data is a sign of overfitting",
             'No: it misses 90% of the sick, and "all healthy" scores 97% too',
             "Yes, as long as its precision on the sick is high as well",
         ),
@@ -318,7 +318,7 @@ QUESTIONS: tuple[Question, ...] = (
         options=(
             "Values in [0, 1], each image up to 20% lighter or darker",
             "Values from 0 up to about 52: the shift is 20% of the range 0-255",
-            "Exactly the input values: brightness acts on integer images only",
+            "Exactly the input values: brightness acts on integer images only, not floats",
             "None: the layer raises an error for float images in [0, 1]",
         ),
     ),
@@ -380,7 +380,7 @@ QUESTIONS: tuple[Question, ...] = (
         snippet="train = ds.batch(32).map(augment, num_parallel_calls=tf.data.AUTOTUNE).cache()\n"
         "model.fit(train, epochs=10)",
         options=(
-            "The original images: `cache()` stores what goes into the `map`",
+            "The original images, since `cache()` stores what goes into the `map` call",
             "The same augmented images as in epoch 1, replayed from the cache",
             "Newly augmented images every epoch, just as without `cache()`",
             "Nothing: `cache()` after a random `map` raises an error",
@@ -415,7 +415,7 @@ QUESTIONS: tuple[Question, ...] = (
         "copies, and split them 80/20 into training and validation. How does the validation "
         "accuracy compare with the accuracy on new images?",
         options=(
-            "The same: a random split is fair, whatever was done before it",
+            "The same: a random split is fair, whatever was done to the data before it",
             "Lower: augmented validation images are harder than real ones",
             "The same: augmentation changes the training speed, not accuracy",
             "Higher: near-copies of training images sit in the validation set",
@@ -431,7 +431,7 @@ QUESTIONS: tuple[Question, ...] = (
             "It applies a sigmoid to the logits first, then cuts at 0.5",
             "It raises an error, since the predictions are not probabilities",
             "It cuts the logits at 0.5, a probability of about 0.62, silently",
-            "It cuts the logits at 0, which matches a probability of 0.5",
+            "It cuts the logits at 0, which matches a probability of exactly 0.5",
         ),
     ),
 )

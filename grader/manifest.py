@@ -87,7 +87,7 @@ class Course(_Strict):
 
     def next_lesson(self, lesson_id: str) -> Lesson | None:
         """The lesson after this one, or None for the last."""
-        ids = list(self.by_id)
+        ids = [lesson.id for lesson in self.lessons]  # not by_id: a model_copy keeps the old cache
         position = ids.index(lesson_id) + 1
         return self.lessons[position] if position < len(ids) else None
 

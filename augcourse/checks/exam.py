@@ -80,7 +80,8 @@ def read_claim(data: object, name: str) -> Claim:
     __tracebackhide__ = True
     if not isinstance(data, dict) or not {"student", "version", "answer"} <= set(data):
         fail("the answer could not be read.", "malformed")
-    return Claim(_student(data["student"]), _version(data["version"]), letter_of(name, data["answer"]))
+    letter = letter_of(name, data["answer"])  # first: an unanswered question says so
+    return Claim(_student(data["student"]), _version(data["version"]), letter)
 
 
 # ---- the answer key -----------------------------------------------------------------------------
@@ -281,8 +282,8 @@ def _hub(user: str) -> str:
 def graded_student(data: Any) -> str | None:
     """The id stock nbgrader grades under: from its autograde folder, or the claimed id elsewhere."""
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        here = Path.cwd()
-        return here.parent.name if here.name == LESSON else None
+        here = Path.cwd()  # nbgrader runs the notebook in autograded/<student>/<lesson>/
+        return here.parent.name if here.name == LESSON and here.parent.parent.name == "autograded" else None
     student = data.get("student") if isinstance(data, dict) else None
     return student.get("value") if isinstance(student, dict) and student.get("type") == "str" else None
 
@@ -350,10 +351,13 @@ def show(number: int, student_id: object, version: int) -> None:
         return
     text = bank.render(bank.draw(sid, version)[number - 1])
     try:
+        from IPython import get_ipython
         from IPython.display import Markdown, display
-
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
         display(Markdown(text))
-    except ImportError:  # outside IPython
+    else:  # outside IPython
         print(text)
 
 

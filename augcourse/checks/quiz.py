@@ -223,7 +223,8 @@ def letter_of(qid: str, data: object) -> str:
         fail(f"{qid} is not answered yet: set it to one letter in quotes, e.g. {example}.", "not answered")
     if data["type"] != "str" or not isinstance(value, str):
         fail(
-            f"{qid} must be a letter in quotes (a str), e.g. {example}; got a value of type {data['type']}.",
+            f"{qid} must be a letter in quotes (a str), e.g. {example}; "
+            f"got a value of type {data['type'][:60]}.",
             "not a str",
         )
     letter = value.strip().upper()
