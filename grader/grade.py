@@ -50,7 +50,7 @@ class Job:
     max_score: float
     scratch: Path
     cell_timeout: int = CELL_TIMEOUT
-    read_only: tuple[Path, ...] = ()
+    visible: tuple[Path, ...] = ()
     hidden: tuple[Path, ...] = ()
     context: dict[str, Any] = field(default_factory=dict)
     keep_scratch: bool = False
@@ -103,7 +103,7 @@ def grade_submission(job: Job, limits: Limits, threads: int = 1) -> Result:
         notebook = unit / "notebook.ipynb"
         nbformat.write(prepared.notebook, notebook)
         home = job.scratch / "homes" / unit.name
-        run = Run(notebook, home, job.cell_timeout, job.read_only, job.hidden, threads)
+        run = Run(notebook, home, job.cell_timeout, job.visible, job.hidden, threads)
         problem = execute_isolated(run, limits)
         executed = _read_executed(run.executed)
         if executed is None:
@@ -142,16 +142,15 @@ def grade_file(
         scratch = Path(tmp)
         for folder in ("units", "homes"):
             (scratch / folder).mkdir()
-        hidden = _hideable(private(root), root) if root else ()
-        read_only = (root,) if root else ()
+        hidden = (root,) if root else ()
         job = Job(
             Submission(student, lesson, path),
             release,
             max_score(release),
             scratch,
             timeout,
-            read_only=read_only,
-            hidden=(*hidden, *_hideable((scratch,), root or path.parent)),
+            visible=package(),
+            hidden=(*hidden, scratch),
         )
         return grade_submission(job, Limits())
 
@@ -222,15 +221,11 @@ def lesson_context(root: Path, course: Course, lesson_id: str) -> dict[str, Any]
     return {"key": yaml.safe_load((root / "solutions" / lesson_id / key).read_text(encoding="utf-8"))}
 
 
-def private(root: Path) -> tuple[Path, ...]:
-    """What of the course no kernel may read: solutions, their history, sample answers."""
-    return (root / "solutions", root / ".git", root / "examples")
+def package() -> tuple[Path, ...]:
+    """What of the course the sandbox may read: the package students install, and the executor's code."""
+    import augcourse
 
-
-def _hideable(folders: tuple[Path, ...], root: Path) -> tuple[Path, ...]:
-    """The folders that can be hidden from kernels: not the course, nor Python, nor what holds them."""
-    needed = {root, *(Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.executable))}
-    return tuple(p for p in folders if p.exists() and not any(n == p or p in n.parents for n in needed))
+    return (Path(augcourse.__file__).parent, Path(__file__).parent)
 
 
 def grade(
@@ -245,7 +240,7 @@ def grade(
             (scratch / folder).mkdir()
         subs = collect(source, lesson_signatures(root, course), scratch=scratch)
         todo, results = _pending(subs, out)
-        hidden = _hideable((*private(root), out, source, scratch, Path.home()), root)
+        hidden = (root, out, source, scratch)
         releases = {lesson.id: root / "notebooks" / lesson.notebook for lesson in course.lessons}
         jobs = []
         for sub in todo:
@@ -256,7 +251,7 @@ def grade(
                 max_score(release) if release else 0.0,
                 scratch,
                 options.cell_timeout,
-                read_only=(root,),
+                visible=package(),
                 hidden=hidden,
                 keep_scratch=options.keep_scratch,
                 context=lesson_context(root, course, sub.lesson) if release else {},

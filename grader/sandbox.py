@@ -3,11 +3,13 @@
 The executing process runs in a new session with caps on memory, file size and core dumps, its own
 HOME, TMPDIR and working folder, and a minimal environment. Where Linux allows, it also enters new
 mount, network and PID namespaces: as root directly, otherwise inside an unprivileged user namespace
-(stock Debian and Ubuntu kernels allow them). There the course is mounted read-only; the solutions,
-the course's git history, the reports, every submission and every other job are hidden under empty
-file systems; HOME is a size-capped tmpfs; only loopback exists; and the executor is PID 1 of its
-namespace, so every process the submission starts dies with it. Without namespaces, processes are
-found by a marker in their environment and killed after the job, and ``grade`` says what is missing.
+(stock Debian and Ubuntu kernels allow them). There every file system is read-only; the course (all but the
+package students install), the reports, every submission, every other job and the places people
+keep files (/tmp, /home, /root, ...) are covered by empty file systems; HOME is a size-capped tmpfs;
+only loopback exists; no capability is left, so nothing can be unmounted or remounted; and the
+executor is PID 1 of its namespace, so every process the submission starts dies with it. Without
+namespaces, processes are found by a marker in their environment and killed after the job, and
+``grade`` says what is missing.
 
 Only execution happens here: the verdicts are computed by the caller, outside the sandbox.
 """
@@ -44,8 +46,11 @@ STATVFS_FLAGS = {  # statvfs f_flag bit -> mount flag (a user namespace must kee
     os.ST_NODIRATIME: MS_NODIRATIME,
     os.ST_RELATIME: MS_RELATIME,
 }
+# Where people keep files: hidden from every kernel, except what holds the course or Python itself.
+PERSONAL = ("/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/mnt", "/media", "/srv", "/run/user")
 CELL_TIMEOUT = 120  # seconds per cell when validating, grading or checking progress
 MARKER = "COURSE_GRADING_JOB"
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 _FORKS = multiprocessing.get_context("forkserver")
 _FORKS.set_forkserver_preload(["grader.sandbox", "grader.execute"])
@@ -68,7 +73,7 @@ class Run:
     notebook: Path
     home: Path
     cell_timeout: int
-    read_only: tuple[Path, ...] = ()
+    visible: tuple[Path, ...] = ()  # what the kernel needs inside hidden folders (the course package)
     hidden: tuple[Path, ...] = ()
     threads: int = 1
     token: str = ""
@@ -114,9 +119,7 @@ def _unshare(mode: str) -> None:
 
 def _bind(source: str, target: str, read_only: bool) -> None:
     _mount(source, target, None, MS_BIND | MS_REC)
-    locked = os.statvfs(target).f_flag
-    flags = MS_REMOUNT | MS_BIND | sum(ms for st, ms in STATVFS_FLAGS.items() if locked & st)
-    _mount(None, target, None, (flags | MS_RDONLY) if read_only else (flags & ~MS_RDONLY))
+    _bind_flags(target, read_only)
 
 
 def _loopback_up() -> None:
@@ -128,21 +131,88 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, siocsifflags, struct.pack("16sH14s", b"lo", flags | iff_up, b""))
 
 
+def concealed(secret: tuple[Path, ...], needed: tuple[Path, ...]) -> list[Path]:
+    """What to cover: ``secret`` and :data:`PERSONAL`; where one holds a needed path, its other entries."""
+    covered = _cover((*secret, *map(Path, PERSONAL)), tuple(p.resolve() for p in needed))
+    return [p for p in dict.fromkeys(covered) if not any(other in p.parents for other in covered)]
+
+
+def _cover(paths: tuple[Path, ...], needed: tuple[Path, ...]) -> list[Path]:
+    covered: list[Path] = []
+    for path in paths:
+        if path.is_symlink() or not path.exists() or path in needed:
+            continue
+        if any(path in n.parents for n in needed):
+            covered += _cover(tuple(path.iterdir()), needed) if path.is_dir() else []
+        else:
+            covered.append(path)
+    return covered
+
+
+def _python_paths() -> tuple[Path, ...]:
+    """Python itself and its site-packages folders (not the working folder on ``sys.path``)."""
+    packages = [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages"))]
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.executable, *packages}
+    return tuple(Path(p).resolve() for p in paths)
+
+
+def _mount_points() -> list[str]:
+    """Every mount point of this mount namespace, parents first."""
+    lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    points = [line.split()[4].replace("\\040", " ") for line in lines]
+    return sorted(dict.fromkeys(points), key=lambda p: p.count("/"))
+
+
+def _read_only_everywhere() -> None:
+    """Remount every mount read-only (the kernel writes only in its job's folders)."""
+    for point in _mount_points():
+        if point == "/proc" or point.startswith("/proc/"):
+            continue
+        try:
+            _bind_flags(point, read_only=True)
+        except OSError:
+            if not point.startswith(("/sys", "/dev")):
+                raise
+
+
+def _bind_flags(target: str, read_only: bool) -> None:
+    locked = os.statvfs(target).f_flag
+    flags = MS_REMOUNT | MS_BIND | sum(ms for st, ms in STATVFS_FLAGS.items() if locked & st)
+    _mount(None, target, None, (flags | MS_RDONLY) if read_only else (flags & ~MS_RDONLY))
+
+
+def _drop_privileges() -> None:
+    """No capability now or after exec: nothing in the sandbox can mount, unmount or regain rights."""
+    libc = _libc()
+    for capability in range(64):
+        libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    _check(libc.capset(header, (ctypes.c_uint32 * 6)()), "capset")
+
+
 def _enter_sandbox(run: Run, limits: Limits) -> None:
-    """As PID 1 of the new namespaces: a private /proc, read-only course, hidden secrets, tmpfs HOME."""
+    """As PID 1 of the new namespaces: private /proc, everything read-only, secrets covered, no rights."""
     unit = os.open(run.notebook.parent, os.O_PATH)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for folder in (p for p in run.read_only if p.exists()):
-        _bind(str(folder), str(folder), read_only=True)
-    for folder in (p for p in run.hidden if p.exists()):
-        _mount("tmpfs", str(folder), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    _read_only_everywhere()
+    covers = []
+    for path in concealed(run.hidden, (*run.visible, *_python_paths())):
+        if path.is_dir():
+            _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+            covers.append(str(path))
+        elif path.is_file():
+            _bind("/dev/null", str(path), read_only=True)
     for folder in (run.notebook.parent, run.home):
         folder.mkdir(parents=True, exist_ok=True)
+    for cover in covers:
+        _bind_flags(cover, read_only=True)
     _bind(f"/proc/self/fd/{unit}", str(run.notebook.parent), read_only=False)
     os.close(unit)
     _mount("tmpfs", str(run.home), "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.disk_bytes},mode=700")
     _loopback_up()
+    _drop_privileges()
 
 
 def _environment(run: Run) -> dict[str, str]:
@@ -158,7 +228,7 @@ def _environment(run: Run) -> dict[str, str]:
 
 
 def _execute(run: Run) -> None:
-    """Execute the probed notebook and write it out (atomically) beside it."""
+    """The executor: execute the probed notebook and write it out (atomically) beside it."""
     import nbformat
 
     from grader.execute import execute
@@ -171,14 +241,16 @@ def _execute(run: Run) -> None:
 
 
 def _child(run: Run, limits: Limits, mode: str) -> None:
-    """The job's process: limits, environment, namespaces (PID 1 runs the notebook), execute."""
+    """The job's process: limits, namespaces; then PID 1 becomes a fresh executor with a bare environment.
+
+    The exec matters: ``/proc/<pid>/environ`` shows the environment a process was started with,
+    so only a newly started interpreter holds nothing of the grader's.
+    """
     if os.getpid() != os.getsid(0):
         os.setsid()
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.environ.clear()
-    os.environ.update(_environment(run))
     log = os.open(run.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -191,9 +263,10 @@ def _child(run: Run, limits: Limits, mode: str) -> None:
         _enter_sandbox(run, limits)
     run.home.mkdir(parents=True, exist_ok=True)
     os.chdir(run.home)
-    _execute(run)
-    sys.stdout.flush()
-    os._exit(0)
+    payload = json.dumps(asdict(run), default=str)
+    os.execve(
+        sys.executable, [sys.executable, "-m", "grader.sandbox", "--execute", payload], _environment(run)
+    )
 
 
 def _probe_mode(mode: str) -> None:
@@ -206,9 +279,10 @@ def _probe_mode(mode: str) -> None:
     try:
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        _read_only_everywhere()
         _mount("tmpfs", "/mnt", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
-        _bind(sys.prefix, sys.prefix, read_only=True)
         _loopback_up()
+        _drop_privileges()
     except OSError:
         os._exit(1)
     os._exit(0)
@@ -245,10 +319,13 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def execute_isolated(run: Run, limits: Limits) -> str:
-    """Execute ``run`` in its sandbox and wait; "" when it finished, else why it did not."""
+def execute_isolated(run: Run, limits: Limits, mode: str | None = None) -> str:
+    """Execute ``run`` in its sandbox and wait; "" when it finished, else why it did not.
+
+    ``mode`` is "root", "user" or "" (no namespaces); by default the best this machine allows.
+    """
     run = Run(**{**asdict(run), "token": run.token or secrets.token_hex(8)})
-    mode = isolation()
+    mode = isolation() if mode is None else mode
     try:
         if multiprocessing.current_process().daemon:  # a Dask worker cannot fork its own children
             return _execute_in_interpreter(run, limits, mode)
@@ -284,18 +361,23 @@ def _failure(run: Run, exitcode: int | None) -> str:
     return f"the grading process failed (exit {exitcode}): {last[0][:300]}"
 
 
-def main() -> None:
-    """``python -m grader.sandbox``: ``--probe MODE``, or execute one run given as JSON on stdin."""
-    if sys.argv[1:2] == ["--probe"]:
-        _probe_mode(sys.argv[2])
-    data = json.loads(sys.stdin.read())
-    raw = data["run"]
+def _run_from(raw: dict) -> Run:
     paths = {key: Path(raw[key]) for key in ("notebook", "home")}
-    folders = {key: tuple(Path(p) for p in raw[key]) for key in ("read_only", "hidden")}
-    run = Run(
+    folders = {key: tuple(Path(p) for p in raw[key]) for key in ("visible", "hidden")}
+    return Run(
         **paths, **folders, cell_timeout=raw["cell_timeout"], threads=raw["threads"], token=raw["token"]
     )
-    _child(run, Limits(**data["limits"]), data["mode"])
+
+
+def main() -> None:
+    """``python -m grader.sandbox``: ``--probe MODE``, ``--execute RUN`` (the executor), or a job on stdin."""
+    if sys.argv[1:2] == ["--probe"]:
+        _probe_mode(sys.argv[2])
+    if sys.argv[1:2] == ["--execute"]:
+        _execute(_run_from(json.loads(sys.argv[2])))
+        return
+    data = json.loads(sys.stdin.read())
+    _child(_run_from(data["run"]), Limits(**data["limits"]), data["mode"])
 
 
 if __name__ == "__main__":

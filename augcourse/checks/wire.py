@@ -27,7 +27,7 @@ class WireError(ValueError):
 def encode(value: Any) -> Any:
     """``value`` as JSON-safe data: arrays and NumPy scalars tagged, tuples as lists."""
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        array = np.array(value, order="C", copy=True)
         if array.dtype.name not in DTYPES:
             array = array.astype(np.float64)
         return {ARRAY: [array.dtype.name, list(array.shape), base64.b64encode(array.tobytes()).decode()]}
@@ -55,7 +55,7 @@ def _array(tag: Any) -> np.ndarray:
     raw = base64.b64decode(data, validate=True)
     if len(raw) != math.prod(shape) * np.dtype(dtype).itemsize:
         raise WireError("array bytes do not match its shape")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(raw, dtype=dtype).reshape(tuple(shape)).copy()
 
 
 def decode(value: Any, depth: int = 0) -> Any:

@@ -15,15 +15,28 @@ DIED = (
 )
 
 
-def died_output() -> NotebookNode:
-    """The error output recorded in the cell that killed the kernel."""
-    return NotebookNode(output_type="error", ename="DeadKernelError", evalue=DIED, traceback=[DIED])
+STUCK = (
+    "Not run: the kernel stopped answering (two cells in a row ran out of time), so the cells "
+    "after them were not run."
+)
+
+
+def died_output(message: str = DIED) -> NotebookNode:
+    """The error output recorded in a cell the kernel could not run."""
+    return NotebookNode(output_type="error", ename="DeadKernelError", evalue=message, traceback=[message])
+
+
+def timed_out(cell: NotebookNode) -> bool:
+    """Whether a cell's execution ran out of time."""
+    return any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
 
 
 class ResilientExecute(Execute):
     """Run every cell; when the kernel dies, mark that cell, restart, replay the cells before it."""
 
     max_restarts = Integer(3, help="kernel restarts allowed per notebook").tag(config=True)
+    max_timeouts = Integer(2, help="cells in a row that may time out before the rest is not run")
+    max_timeouts.tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict | None = None, km=None):
         """Execute ``nb`` in place, as nbconvert does, surviving kernel deaths."""
@@ -56,11 +69,19 @@ class ResilientExecute(Execute):
                     except DeadKernelError:
                         dead.add(index)
                         return start
+            in_a_row = 0
             for index in range(start, len(self.nb.cells)):
+                cell = self.nb.cells[index]
+                if in_a_row >= self.max_timeouts:
+                    if cell.cell_type == "code":
+                        cell.outputs = [died_output(STUCK)]
+                    continue
                 try:
-                    self.preprocess_cell(self.nb.cells[index], resources, index)
+                    self.preprocess_cell(cell, resources, index)
                 except DeadKernelError:
-                    self.nb.cells[index].outputs = [died_output()]
+                    cell.outputs = [died_output()]
                     dead.add(index)
                     return index + 1
+                if cell.cell_type == "code":
+                    in_a_row = in_a_row + 1 if timed_out(cell) else 0
         return len(self.nb.cells)
