@@ -335,8 +335,9 @@ def test_the_wrong_answer_table(case, values, kind, fragment, slot):
 @pytest.mark.parametrize("slot", [1, 4, 8])
 @pytest.mark.parametrize("spell", [str.lower, lambda x: f"  {x} ", lambda x: f"{x}\n", str])
 @pytest.mark.parametrize("student", [SID, f"  {SID.upper()}  "])
-def test_the_right_option_earns_the_point_in_any_spelling(slot, spell, student):
-    verdict = judged(slot, student, 1, spell(right_letter(SID, slot)), graded=SID)
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_right_option_earns_the_point_in_any_spelling(slot, spell, student, seed):
+    verdict = judged(slot, student, 1, spell(right_letter(SID, slot)), graded=SID, seed=seed)
     assert verdict.passed and "is right" in verdict.message
     assert verdict.item == bank.draw(SID, 1)[slot - 1].question.qid
 
@@ -728,6 +729,7 @@ def test_the_output_shape_snippet(tf_modules):
     assert options("output_shape")[ANSWER["output_shape"]] == "`(4, 64, 64, 3)`"
     aug = outcome.names["aug"]
     assert tuple(aug(outcome.names["batch"], training=False).shape) == (4, 64, 64, 3)
+    assert [layer.fill_mode for layer in aug.layers] == ["reflect", "reflect"], "the default fill"
 
 
 @executes("rotation_two_floats")
@@ -764,6 +766,10 @@ def test_a_direct_call_augments(tf_modules, images):
     out = np.asarray(outcome.names["out"])
     assert out.shape == images.shape and not np.allclose(out, images)
     assert np.allclose(np.asarray(outcome.names["aug"](images, training=False)), images)
+    keras, _ = tf_modules
+    twins = [keras.layers.RandomRotation(0.1, seed=3) for _ in range(2)]
+    first, second = (np.asarray(twin(images)) for twin in twins)
+    assert np.allclose(first, second), "a seed only makes the random draws repeatable"
 
 
 @executes("recall_tf_matrix")
@@ -950,9 +956,10 @@ def test_precision_on_logits_cuts_at_half_a_logit(tf_modules):
     on_probs.update_state(y, tf.sigmoid(logits))
     assert float(default.result()) == 0.5 and float(at_zero.result()) == float(on_probs.result()) == 1.0
     assert float(tf.sigmoid(0.5)) == pytest.approx(0.62, abs=0.005)
-    precision = keras.metrics.Precision()
+    precision, fixed = keras.metrics.Precision(), keras.metrics.Precision(thresholds=0.0)
     precision.update_state(y, logits)  # raises nothing either
-    assert float(precision.result()) == 1.0
+    fixed.update_state(y, logits)
+    assert float(precision.result()) == 1.0 and float(fixed.result()) == pytest.approx(2 / 3)
 
 
 # ---- end to end: the grading core, with the grader's context ------------------------------------
