@@ -293,9 +293,7 @@ CASES = [
     Case(
         "kills the process that runs it",
         lambda: _text(_answered(q3_answer=KILL_EXECUTOR)),
-        0.0,
-        status="failed",
-        note="the grading process failed",
+        5.0,
     ),
     Case("duplicated answer cell", _edit(_duplicate_answer), FULL),
     Case("renamed file", lambda: _text(_answered()), FULL, path="{s}/" + f"{LESSON} (1).ipynb"),
