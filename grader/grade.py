@@ -136,8 +136,12 @@ def grade_file(
     root: Path | None,
     timeout: int = CELL_TIMEOUT,
     student: str = "you",
+    context: dict[str, Any] | None = None,
 ) -> Result:
-    """Grade one notebook file here, as ``grade`` would (progress, validate): same core, same sandbox."""
+    """Grade one notebook file here, as ``grade`` would (progress, validate): same core, same sandbox.
+
+    ``context`` is what only the grader may know (an answer key); ``progress`` never passes one.
+    """
     with tempfile.TemporaryDirectory(prefix="grading-one-") as tmp:
         scratch = Path(tmp)
         for folder in ("units", "homes"):
@@ -151,6 +155,7 @@ def grade_file(
             timeout,
             visible=package(),
             hidden=(*hidden, scratch),
+            context=context or {},
         )
         return grade_submission(job, Limits())
 

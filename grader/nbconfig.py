@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from nbgrader.converters import GenerateAssignment
+from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from grader.manifest import Course, find_root, load_course
@@ -22,6 +23,8 @@ def course_config(root: Path | None = None, course: Course | None = None) -> Con
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.source_directory = "solutions"
     c.CourseDirectory.release_directory = "notebooks"
+    ignored = CourseDirectory.class_traits()["ignore"].default()
+    c.CourseDirectory.ignore = [*ignored, *(lesson.key for lesson in course.lessons if lesson.key)]
     c.GenerateAssignment.preprocessors = [
         ApplyPoints,
         *GenerateAssignment.class_traits()["preprocessors"].default(),

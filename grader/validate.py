@@ -15,9 +15,11 @@ from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from grader.answers import fill, reference_answers
-from grader.grade import grade_file
+from grader.grade import grade_file, lesson_context
 from grader.manifest import Course
 from grader.sandbox import CELL_TIMEOUT
+
+REFERENCE = "reference"  # the student id of the reference answers (the graded test's draw depends on it)
 
 
 def run_validator(notebook: Path, *, invert: bool = False) -> dict:
@@ -35,8 +37,12 @@ def stock_problems(root: Path, lesson_id: str) -> list[str]:
     return [f"{lesson_id} (solution, stock nbgrader): {item['source'].splitlines()[0]}" for item in failed]
 
 
-def core_problems(root: Path, lesson_id: str) -> list[str]:
-    """Graded by the course's core: the reference answers must earn all, the untouched release none."""
+def core_problems(root: Path, course: Course, lesson_id: str) -> list[str]:
+    """Graded by the course's core: the reference answers must earn all, the untouched release none.
+
+    A lesson with an answer key is graded with it, as the student the solution notebook names.
+    """
+    context = lesson_context(root, course, lesson_id)
     release = root / "notebooks" / lesson_id / f"{lesson_id}.ipynb"
     answers = reference_answers(root / "solutions" / lesson_id / f"{lesson_id}.ipynb")
     problems = []
@@ -44,7 +50,7 @@ def core_problems(root: Path, lesson_id: str) -> list[str]:
         reference = Path(tmp) / f"{lesson_id}.ipynb"
         nbformat.write(fill(release, answers), reference)
         for path, full in ((reference, True), (release, False)):
-            result = grade_file(path, lesson_id, release, root)
+            result = grade_file(path, lesson_id, release, root, student=REFERENCE, context=context)
             if result.status != "graded":
                 problems.append(f"{lesson_id}: {path.name} could not be graded: {result.reason}")
                 continue
@@ -62,5 +68,5 @@ def validate_course(root: Path, course: Course, lesson_ids: list[str] | None = N
     for lesson in course.lessons:
         if lesson_ids and lesson.id not in lesson_ids:
             continue
-        problems += core_problems(root, lesson.id) + stock_problems(root, lesson.id)
+        problems += core_problems(root, course, lesson.id) + stock_problems(root, lesson.id)
     return problems

@@ -14,7 +14,7 @@ from grader.manifest import ManifestError, load_course
 
 
 def test_the_course_manifest_loads(course):
-    assert course.lessons[-1].id == "05_practice_quiz"
+    assert course.lessons[-1].id == "06_graded_test"
     assert all((course.lessons[i].id < course.lessons[i + 1].id) for i in range(len(course.lessons) - 1))
 
 
@@ -33,7 +33,7 @@ def manifest(root) -> dict:
     [
         (lambda m: m.pop("title"), "field 'title'"),
         (lambda m: m["lessons"][0].update(id="Quiz One"), "field 'lessons.0.id'"),
-        (lambda m: m["lessons"].append(dict(m["lessons"][-1])), "repeated: 05_practice_quiz"),
+        (lambda m: m["lessons"].append(dict(m["lessons"][1])), "repeated: 02_augmentation_pipeline"),
         (lambda m: m["lessons"][0].update(points={"q1": -1}), "points must be positive"),
         (lambda m: m.update(seed="forty-two"), "field 'seed'"),
         (lambda m: m.update(repository="not a repo"), "field 'repository'"),

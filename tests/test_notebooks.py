@@ -48,7 +48,7 @@ def test_solution_passes_every_test_of_stock_nbgrader(lesson_id):
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson_id", LESSONS)
 def test_reference_answers_earn_every_point_and_the_student_version_none(lesson_id):
-    assert core_problems(ROOT, lesson_id) == []
+    assert core_problems(ROOT, load_course(ROOT), lesson_id) == []
 
 
 @pytest.mark.parametrize("lesson_id", LESSONS)

@@ -52,7 +52,7 @@ def test_every_wrong_option_is_rejected_with_its_own_hint(qid, letter):
     with pytest.raises(CheckFailed, match="not right yet") as error:
         check(qid, letter)
     assert question.hints[letter] in str(error.value)
-    assert error.value.mistake == f"option {letter}"
+    assert error.value.mistake == f"option {letter}: {question.mistakes[letter]}"
     assert question.explanation not in str(error.value)
     assert letter in question.mistakes, "each wrong option names its common mistake"
 
@@ -101,7 +101,7 @@ def test_the_wrong_answer_table(qid, spelling, kind):
     verdict = EXERCISES_BY_ID[qid].decide(plain(answer), 0)
     assert not verdict.passed and not is_right(qid, answer)
     if kind == "option":
-        assert verdict.mistake == f"option {letter}"
+        assert verdict.mistake.startswith(f"option {letter}: ")
         assert QUESTIONS[qid].hints[letter] in verdict.message
     else:
         assert verdict.mistake == kind

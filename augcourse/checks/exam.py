@@ -9,7 +9,8 @@ bank version the notebook pins and the letter of its slot; its judge takes the g
 ``{"student": <the id grading knows>, "key": <the parsed key file>}``, refuses a notebook drawn for
 another id, redraws the student's test, maps the shown letter back to the canonical option and
 compares it with the key. The verdict names the question (``item``) and, for a wrong option, its
-canonical letter (``mistake``), so the class report counts the same option across students.
+canonical option and its mistake (``mistake``), so the class report counts the same option across
+students.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def _judge(slot: int) -> Any:
         fail(
             f"{name} = {claim.letter!r} is not right ({this.question.topic}). Why: {entry.explanation} "
             f"The option you chose: {entry.mistakes[chosen]}",
-            chosen,
+            f"option {chosen}: {entry.mistakes[chosen]}",
         )
 
     return judge

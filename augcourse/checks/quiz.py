@@ -259,7 +259,8 @@ def _judge(qid: str) -> Callable[[object, int], str]:
         question = QUESTIONS[qid]
         letter = letter_of(qid, data)
         if not question.is_right(letter):
-            fail(f"{qid} = {letter!r} is not right yet. Hint: {question.hints[letter]}", f"option {letter}")
+            mistake = f"option {letter}: {question.mistakes.get(letter, '')}".rstrip(": ")
+            fail(f"{qid} = {letter!r} is not right yet. Hint: {question.hints[letter]}", mistake)
         mistakes = "".join(f"\n  - {text}" for text in question.mistakes.values())
         return f"{qid} = {letter!r} is right.\n\nWhy: {question.explanation}\n\nCommon mistakes:{mistakes}"
 
