@@ -16,7 +16,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from augcourse.checks import exercises
+from augcourse.checks import exercises, item_title
 from augcourse.checks.exercise import Verdict
 from grader.doctor import diagnose
 from grader.probes import Probed, draw_seed, graded_cells, instrument, read_probes
@@ -56,6 +56,10 @@ def _verdict(exercise: Any, probed: Probed, seed: int, context: dict[str, Any]) 
     return exercise.decide(probed.data, seed, context)
 
 
+def _title(lesson: str, exercise: Any, verdict: Verdict) -> str:
+    return item_title(lesson, verdict.item) if verdict.item else exercise.title
+
+
 def conclude(
     prepared: Prepared, executed: NotebookNode | None, context: dict[str, Any] | None = None
 ) -> list[QuestionResult]:
@@ -71,7 +75,7 @@ def conclude(
         questions.append(
             QuestionResult(
                 grade_id=grade_id,
-                title=exercise.title if exercise else grade_id,
+                title=_title(prepared.lesson, exercise, verdict) if exercise else grade_id,
                 score=points if verdict.passed else 0.0,
                 max_score=points,
                 feedback=verdict.message,

@@ -30,4 +30,21 @@ def exercises(lesson: str) -> dict[str, Exercise]:
     return {exercise.grade_id: exercise for exercise in getattr(module, "EXERCISES", [])}
 
 
-__all__ = ["MODULES", "CheckFailed", "Exercise", "Verdict", "exercises", "expect", "fail", "passed"]
+def item_title(lesson: str, item: str) -> str:
+    """How a lesson names an item of its bank (a question drawn per student), for the class report."""
+    module = importlib.import_module(MODULES[lesson]) if lesson in MODULES else None
+    name = getattr(module, "item_title", None)
+    return name(item) if callable(name) else item
+
+
+__all__ = [
+    "MODULES",
+    "CheckFailed",
+    "Exercise",
+    "Verdict",
+    "exercises",
+    "expect",
+    "fail",
+    "item_title",
+    "passed",
+]

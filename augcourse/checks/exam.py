@@ -145,6 +145,12 @@ def load_key(path: Path) -> Any:
 # ---- one graded cell ----------------------------------------------------------------------------
 
 
+def item_title(item: str) -> str:
+    """How the class report names a bank question: its topic and its difficulty label."""
+    question = bank.BY_ID.get(item)
+    return f"{question.topic} ({question.level})" if question else item
+
+
 def _probe(slot: int) -> Any:
     def probe(seed: int, student_id: object, version: object, answer: object) -> dict:
         """The claim of this slot, described without trusting it (see :func:`plain`)."""
