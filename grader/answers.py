@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_solution
 
 DELIMITERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
 
@@ -16,18 +17,19 @@ def reference_answers(solution: Path) -> dict[str, str]:
     return {
         cell.metadata.nbgrader["grade_id"]: DELIMITERS.sub("", cell.source)
         for cell in notebook.cells
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
+        if cell.cell_type == "code" and is_solution(cell)
     }
 
 
 def fill(student: Path, answers: dict[str, str]) -> nbformat.NotebookNode:
     """The student notebook with the named answer cells replaced; others left as released."""
     notebook = nbformat.read(student, as_version=4)
-    unknown = set(answers) - {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
+    slots = {
+        c.metadata.nbgrader["grade_id"]: c for c in notebook.cells if c.cell_type == "code" and is_solution(c)
+    }
+    unknown = set(answers) - set(slots)
     if unknown:
         raise KeyError(f"no answer cells {sorted(unknown)} in {student.name}")
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
+    for grade_id, source in answers.items():
+        slots[grade_id].source = source
     return notebook
