@@ -276,7 +276,7 @@ def _effect_judge(data: Any, seed: int) -> str:
         fail("the answer could not be judged: its data is not what a probe writes.", "malformed")
     for result, (with_aug, without) in zip(data["cases"], cases, strict=True):
         where = f"For with_aug={_shown(with_aug)}, without_aug={_shown(without)}"
-        got = _pair(_value(result, "paired_effect()"), "what paired_effect() returns", "(mean, spread)")
+        got = _pair(_value(result, "paired_effect()"), "the result of paired_effect()", "(mean, spread)")
         want = reference_effect(with_aug, without)
         if not all(_close(g, w, EFFECT_TOLERANCE) for g, w in zip(got, want, strict=True)):
             message, mistake = _effect_mistake(got, with_aug, without)
@@ -526,7 +526,7 @@ def _clean_judge(data: Any, seed: int) -> str:
                 "the share of images predicted right.",
                 "not averaged",
             )
-        got = _number(description, "clean_accuracy(model, x, y)")
+        got = _number(description, "the result of clean_accuracy(model, x, y)")
         if not _close(got, case.accuracy(), CLEAN_TOLERANCE):
             message, mistake = _clean_mistake(got, case)
             fail(message, mistake)
