@@ -51,14 +51,6 @@ def inputs(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return images, np.arange(count, dtype=np.int32), batch_size
 
 
-def sample_data(
-    count: int = 42, shape: tuple[int, ...] = IMAGE_SHAPE, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` distinct asymmetric images in [0, 1], labelled by their position."""
-    rng = np.random.default_rng(seed)
-    return rng.random((count, *shape), dtype=np.float32), np.arange(count, dtype="int32")
-
-
 # ---- what the lesson's demonstrations use (TensorFlow imported lazily) -------------------------
 
 
