@@ -371,6 +371,13 @@ TRAIN_RIGHT = {
             ds = ds.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=AUTOTUNE)
             return ds.prefetch(2)
         """,
+    "a plain (sequential) cast of each image, cached before batching": """
+        def make_train_ds(images, labels, augmenter, batch_size=32):
+            ds = tf.data.Dataset.from_tensor_slices((images, labels))
+            ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y)).cache().shuffle(len(images))
+            ds = ds.batch(batch_size).map(lambda x, y: (augmenter(x), y), num_parallel_calls=AUTOTUNE)
+            return ds.prefetch(AUTOTUNE)
+        """,
 }
 VAL_RIGHT = {
     "batched and prefetched, no cache": """

@@ -13,7 +13,7 @@ each image once per epoch and still paired with its label, mirrored or not, new 
 order every epoch, validation images untouched (in any order). The graph names the cause of what
 went wrong (a ``.cache()`` after the random map or after the shuffle,
 ``reshuffle_each_iteration=False``) and shows whether the pipeline is fast: the augmenter called
-on whole batches, every map parallel, ``prefetch`` at the end.
+on whole batches, every map of batches parallel, ``prefetch`` at the end.
 """
 
 from __future__ import annotations
@@ -618,7 +618,8 @@ def _check_training(part: Any, seed: int, name: str) -> list[str]:
             "fixed cost, once per image. Batch first, then map: one call then augments a whole batch.",
             "map per image",
         )
-    sequential = [op for op in ops if _is_map(op) and not op.startswith("Parallel")]
+    batched = next((i for i, op in enumerate(ops) if "Batch" in op), len(ops))
+    sequential = [op for op in ops[batched:] if _is_map(op) and not op.startswith("Parallel")]
     if sequential:
         fail(
             f"{name} maps sequentially ({chain}): give the map num_parallel_calls=tf.data.AUTOTUNE "
