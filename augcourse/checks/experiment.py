@@ -562,17 +562,6 @@ TABLE = VerdictTable(
 )
 
 
-def _verdicts_probe(seed: int, verdicts: Any) -> dict[str, Any]:
-    """The answer, described without trusting it."""
-    return plain(verdicts)
-
-
-def _verdicts_judge(data: Any, seed: int) -> str:
-    __tracebackhide__ = True
-    TABLE.judge(data, PIPELINES)
-    return f"all {len(PIPELINES)} verdicts are right."
-
-
 # --- The exercises ---------------------------------------------------------------------------------
 
 ex1 = Exercise(
@@ -596,8 +585,6 @@ ex3 = Exercise(
     _clean_probe,
     _clean_judge,
 )
-ex4 = Exercise(
-    "ex4_check", "Judge six augmentation pipelines", ("verdicts",), _verdicts_probe, _verdicts_judge
-)
+ex4 = TABLE.exercise("ex4_check", "Judge six augmentation pipelines", PIPELINES)
 
 EXERCISES = [ex1, ex2, ex3, ex4]

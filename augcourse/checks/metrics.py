@@ -522,16 +522,6 @@ TABLE = VerdictTable(
 )
 
 
-def _diagnosis_probe(seed: int, answer: Any) -> dict[str, Any]:
-    return plain(answer)
-
-
-def _diagnosis_judge(data: Any, seed: int) -> str:
-    __tracebackhide__ = True
-    TABLE.judge(data, MODELS)
-    return f"all {len(MODELS)} verdicts are right."
-
-
 # --- The exercises ---------------------------------------------------------------------------
 
 ex1 = Exercise(
@@ -548,11 +538,5 @@ ex2 = Exercise(
     _threshold_probe,
     _threshold_judge,
 )
-ex3 = Exercise(
-    "ex3_check",
-    "Diagnose six models from their metrics",
-    ("diagnosis",),
-    _diagnosis_probe,
-    _diagnosis_judge,
-)
+ex3 = TABLE.exercise("ex3_check", "Diagnose six models from their metrics", MODELS)
 EXERCISES = [ex1, ex2, ex3]

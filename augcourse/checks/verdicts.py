@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from augcourse.checks.exercise import Exercise, plain
 from augcourse.checks.feedback import expect, fail
 
 MAX_SHOWN = 40  # characters of a student's string quoted back in a message
@@ -157,6 +158,16 @@ class VerdictTable:
         wrong = [item for item in items if self.digest(item, given[item]) != self.answers.get(item)]
         if wrong:
             self._fail_wrong(wrong, items, given)
+
+    def exercise(self, grade_id: str, title: str, items: tuple[str, ...]) -> Exercise:
+        """The graded exercise of this table: the probe describes the answer, the judge reads it."""
+
+        def judge(data: Any, seed: int) -> str:
+            __tracebackhide__ = True
+            self.judge(data, items)
+            return f"all {len(items)} verdicts are right."
+
+        return Exercise(grade_id, title, (self.name,), lambda seed, answer: plain(answer), judge)
 
     def _fail_wrong(self, wrong: list[str], items: tuple[str, ...], given: dict[str, str]) -> None:
         """One failure for all wrong items: a hint each; the kind names the first ("C judged ready")."""
