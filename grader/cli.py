@@ -52,14 +52,16 @@ def _grade(args: argparse.Namespace) -> int:
 
     root = find_root()
     limits = Limits(notebook_timeout=args.notebook_timeout, memory_bytes=int(args.memory * 2**30))
-    options = Options(args.workers, args.timeout, limits, args.scheduler, args.keep_scratch)
+    options = Options(args.workers, args.timeout, limits, args.scheduler, args.keep_scratch, args.db)
     results = grade(root, load_course(root), Path(args.submissions), Path(args.out), options)
     for r in results:
         note = f"  ({r.reason})" if r.reason else ""
         print(f"{r.lesson:28} {r.student:20} {r.score:5g} / {r.max_score:g}  {r.status}{note}")
     out = Path(args.out)
     print(f"\nGrades: {out / 'grades.csv'}; class report: {out / 'index.html'}")
-    print(f"Feedback per student: {out / 'feedback'}/")
+    print(f"Feedback per student: {out / 'feedback'}/; alike answers: {out / 'similarity.csv'}")
+    if (args.db or "").lower() != "none":
+        print(f"Gradebook: {args.db or 'gradebook.db'} (formgrader, nbgrader export)")
     return 0
 
 
@@ -121,6 +123,7 @@ def parser() -> argparse.ArgumentParser:
     add("--memory", type=float, default=6, help="GiB of memory per submission (default: 6)")
     add("--scheduler", default=None, help="a Dask scheduler address (tcp://host:port): grade on it")
     add("--keep-scratch", action="store_true", help="keep the grading scratch folder (for debugging)")
+    add("--db", default=None, help="nbgrader gradebook URL (default: the course's gradebook.db; none: skip)")
     grade.set_defaults(run=_grade)
     doctor = verbs.add_parser("doctor", help="check a notebook before handing it in; show repairs")
     doctor.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to check")

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from grader.collect import Submission, collect, lesson_signatures
 from grader.core import Prepared, Unreadable, conclude, prepare
+from grader.gradebook import record
 from grader.manifest import Course
 from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
@@ -39,6 +40,7 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     scheduler: str | None = None
     keep_scratch: bool = False
+    db: str | None = None  # the gradebook's URL (None: the course's gradebook.db; "none": no gradebook)
 
 
 @dataclass(frozen=True)
@@ -275,4 +277,5 @@ def grade(
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     write_reports(course, results, out)
+    record(root, course, source, out, results, options.db)
     return sorted(results, key=lambda r: (r.lesson, r.student))

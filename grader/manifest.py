@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -38,6 +39,15 @@ class Lesson(_Strict):
     points: dict[str, float] = Field(default_factory=dict)
     # A secret answer key the grader reads (a file in solutions/<id>/, such as "bank.yml"); never released.
     key: str | None = Field(default=None, pattern=r"^[\w.-]+\.(yml|yaml|json)$")
+    # When the lesson is due (an ISO date and time with its UTC offset); None: never late.
+    due: datetime | None = None
+
+    @field_validator("due")
+    @classmethod
+    def _aware(cls, due: datetime | None) -> datetime | None:
+        if due is not None and due.utcoffset() is None:
+            raise ValueError("a due date needs its UTC offset, e.g. 2025-10-06T23:59:00+02:00")
+        return due
 
     @field_validator("points")
     @classmethod
@@ -53,6 +63,14 @@ class Lesson(_Strict):
         return f"{self.id}/{self.id}.ipynb"
 
 
+class LatePolicy(_Strict):
+    """How late submissions lose points: a share of the lesson's points per late day begun."""
+
+    grace_minutes: float = Field(default=0, ge=0, le=7 * 24 * 60)  # late by less: not late at all
+    per_day: float = Field(gt=0, le=1)  # share of the lesson's points taken for each late day begun
+    max_share: float = Field(default=1.0, gt=0, le=1)  # at most this share of the points is taken
+
+
 class Course(_Strict):
     """The whole course, in the order students take it."""
 
@@ -62,6 +80,8 @@ class Course(_Strict):
     runtime: Runtime
     seed: int
     lessons: list[Lesson] = Field(min_length=1)
+    # Penalties for lessons handed in after their due date; None: lateness is shown, never penalised.
+    late_policy: LatePolicy | None = None
 
     @field_validator("lessons")
     @classmethod
