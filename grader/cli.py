@@ -65,6 +65,22 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from grader.export import export
+
+    root = find_root()
+    out = Path(args.out or f"grades-{args.to}.csv")
+    roster = Path(args.roster) if args.roster else None
+    done = export(load_course(root), Path(args.grades), args.to, out, roster, args.by)
+    print(f"wrote {out}: {done.rows} students, for {args.to}")
+    if done.missing:
+        print(f"on the roster, no submission ({len(done.missing)}): {', '.join(done.missing)}")
+    if done.unknown:
+        left = " (left out of the file)" if args.to != "csv" else ""
+        print(f"submissions with no roster entry{left} ({len(done.unknown)}): {', '.join(done.unknown)}")
+    return 0
+
+
 def _doctor(args: argparse.Namespace) -> int:
     import nbformat
 
@@ -125,6 +141,13 @@ def parser() -> argparse.ArgumentParser:
     add("--keep-scratch", action="store_true", help="keep the grading scratch folder (for debugging)")
     add("--db", default=None, help="nbgrader gradebook URL (default: the course's gradebook.db; none: skip)")
     grade.set_defaults(run=_grade)
+    export = verbs.add_parser("export", help="write grades.csv as the file Canvas or Moodle imports")
+    export.add_argument("--to", choices=["canvas", "moodle", "csv"], required=True, help="the LMS or csv")
+    export.add_argument("--roster", help="students: an LMS gradebook export, or student_id,name,email")
+    export.add_argument("--out", help="file to write (default: grades-<to>.csv)")
+    export.add_argument("--grades", default="reports/grades.csv", help="grades (default: reports/grades.csv)")
+    export.add_argument("--by", choices=["email", "idnumber"], help="Moodle: match users by (default: email)")
+    export.set_defaults(run=_export)
     doctor = verbs.add_parser("doctor", help="check a notebook before handing it in; show repairs")
     doctor.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to check")
     doctor.add_argument("--write", action="store_true", help="also write the repaired notebook beside it")
