@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -129,7 +130,9 @@ def sync(
         submission = gb.find_submission(lesson, student)
         submission.timestamp = stamp
     except MissingEntry:
-        submission = gb.add_submission(lesson, student)
+        with warnings.catch_warnings():  # nbgrader's add_submission autoflushes under SQLAlchemy 2
+            warnings.simplefilter("ignore")
+            submission = gb.add_submission(lesson, student)
         submission.timestamp = stamp
     notebook = gb.find_submission_notebook(lesson, lesson, student)
     questions = {q.grade_id: q for q in result.questions}

@@ -6,10 +6,12 @@ nothing), removes the released starter code as boilerplate, and fingerprints the
 winnowing k-grams (the method of MOSS). Two documents that share many fingerprints share long runs
 of code even when independent lines were put in another order. A pair's score is the mean of the
 shares of each document found in the other; pairs at or above :data:`THRESHOLD` are reported.
+Multiple-choice answers are not compared (see :func:`is_code`).
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import itertools
@@ -59,13 +61,27 @@ def starter_cells(release: Path) -> dict[str, str]:
     }
 
 
+def is_code(source: str) -> bool:
+    """Whether an answer is code to compare: it defines or calls something, or loops.
+
+    Multiple-choice answers (``q1 = "B"``, a dict of verdicts) are left out: with names and strings
+    set aside, every student's choice reads the same.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True
+    kinds = (ast.Call, ast.FunctionDef, ast.Lambda, ast.For, ast.While, ast.comprehension)
+    return any(isinstance(node, kinds) for node in ast.walk(tree))
+
+
 def _answered(answers: dict[str, str], starter: dict[str, str]) -> dict[str, str]:
-    """The answer cells a student changed from the starter code, in the starter's order."""
+    """The code answers a student changed from the starter code, in the starter's order."""
     order = list(starter) + sorted(set(answers) - set(starter))
     return {
         gid: answers[gid]
         for gid in order
-        if gid in answers and answers[gid].strip() != starter.get(gid, "").strip()
+        if gid in answers and answers[gid].strip() != starter.get(gid, "").strip() and is_code(answers[gid])
     }
 
 
