@@ -10,11 +10,14 @@ more than the raw score.
 from __future__ import annotations
 
 import math
+import re
 import struct
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import dateutil.parser
 
 from grader.manifest import Course, LatePolicy
 from grader.results import Result
@@ -60,8 +63,12 @@ def parse_time(text: object) -> datetime | None:
     if isinstance(text, datetime):
         moment = text
     elif isinstance(text, str) and text.strip():
+        text = text.strip()
         try:
-            moment = parse_utc(text.strip())
+            if re.search(r"\s[+-]\d{2}:?\d{2}$", text):  # a numeric offset, which parse_utc reads as seconds
+                moment = dateutil.parser.parse(text)
+            else:
+                moment = parse_utc(text)
         except (ValueError, OverflowError, TypeError):
             return None
     else:
