@@ -50,6 +50,7 @@ class LessonProgress:
     lesson: str
     path: Path
     exercises: list[Exercise] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what grading repaired before it ran the notebook
 
     @property
     def points(self) -> float:
@@ -169,7 +170,7 @@ def lesson_progress(path: Path, timeout: int = CELL_TIMEOUT) -> LessonProgress:
     exercises = [
         Exercise(q.grade_id, q.score, q.max_score, "" if q.passed else q.feedback) for q in result.questions
     ]
-    return LessonProgress(lesson, path, exercises)
+    return LessonProgress(lesson, path, exercises, result.notes)
 
 
 def _shorten(text: str, width: int = MESSAGE_WIDTH) -> str:
@@ -187,6 +188,7 @@ def table(progress: CourseProgress) -> str:
             mark = "✅" if e.passed else "❌"
             note = f"   {_shorten(e.message)}" if e.message else ""
             lines.append(f"  {mark} {e.grade_id:<{width}}  {e.points:g} / {e.max_points:g}{note}")
+        lines += [f"  note: {_shorten(note)}" for note in lesson.notes]
         lines.append("")
     lines.append(f"Total: {summary(progress)} in {len(progress.lessons)} lesson(s).")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,7 @@ q1 = "C" if not escaped else "A"
 
 HOG = "hog = bytearray(8 * 2**30)\nq4 = 'D'"
 SECRET = "BATTERY_SECRET"  # set in the grader's environment by the battery's test; no kernel may see it
-DAEMON = "9871"  # `sleep 9871`: a process a submission leaves behind, which must not survive grading
+DAEMON = str(20_000_000 + os.getpid())  # `sleep DAEMON`: left behind by a submission; it must not survive
 
 
 def right(qid: str) -> str:

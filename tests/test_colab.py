@@ -25,7 +25,7 @@ from grader.manifest import load_course
 from tests.conftest import ROOT
 
 LESSONS = [lesson.id for lesson in load_course(ROOT).lessons]
-PACKAGE_FILES = ("pyproject.toml", "README.md", "grader")
+PACKAGE_FILES = ("pyproject.toml", "README.md", "augcourse", "grader")
 CELL_TIMEOUT = 600
 EXECUTE = f"""\
 import sys
@@ -42,10 +42,10 @@ finally:
     nbformat.write(notebook, path)
 """
 PROBE = (
-    "import sys, grader, tensorflow\n"
+    "import sys, augcourse, tensorflow\n"
     "from importlib import metadata\n"
     "print('prefix', sys.prefix)\n"
-    "print('grader', grader.__file__)\n"
+    "print('augcourse', augcourse.__file__)\n"
     "print('tensorflow', tensorflow.__version__)\n"
     "names = {d.metadata['Name'].lower().replace('_', '-') for d in metadata.distributions()}\n"
     "print('builds', ' '.join(sorted(names & {'tensorflow', 'tensorflow-cpu', 'tensorflow-gpu'})))"
@@ -129,7 +129,12 @@ def printed(cell: nbformat.NotebookNode) -> str:
 
 @pytest.mark.slow
 def test_wheel_carries_every_file_of_the_package(wheel):
-    package = [p.relative_to(ROOT).as_posix() for p in (ROOT / "grader").rglob("*") if p.is_file()]
+    package = [
+        p.relative_to(ROOT).as_posix()
+        for name in ("augcourse", "grader")
+        for p in (ROOT / name).rglob("*")
+        if p.is_file()
+    ]
     expected = {name for name in package if "__pycache__" not in name}
     with zipfile.ZipFile(wheel) as archive:
         assert expected - set(archive.namelist()) == set()
@@ -154,6 +159,6 @@ def test_notebook_runs_alone_on_the_installed_wheel(lesson_id, colab_venv, tmp_p
     assert cells["colab-install"].outputs == [], "outside Colab the install cell does nothing"
     probe = dict(line.split(" ", 1) for line in printed(cells["probe"]).splitlines())
     assert Path(probe["prefix"]).resolve() == colab_venv.resolve()
-    assert Path(probe["grader"]).resolve().is_relative_to(colab_venv.resolve()), "grader from the wheel"
+    assert Path(probe["augcourse"]).resolve().is_relative_to(colab_venv.resolve()), "checks from the wheel"
     assert probe["tensorflow"] == course.runtime.tensorflow
     assert probe["builds"] == "tensorflow-cpu", "one TensorFlow, the CPU build of the cpu extra"

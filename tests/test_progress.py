@@ -26,7 +26,7 @@ def letter(qid: str, right: bool) -> str:
 
 
 def write_attempt(folder: Path) -> Path:
-    """The quiz as a student left it: q1 right, q2 wrong, q3 right but its test cell edited."""
+    """The quiz as a student left it: q1 right, q2 wrong, q3 right and its test cell edited."""
     assert QUIZ in load_course(ROOT).by_id, f"{QUIZ} is a lesson of course.yml"
     answers = {
         "q1_answer": f'q1 = "{letter("q1", True)}"',
@@ -84,17 +84,18 @@ def test_import_grader_stays_light_and_progress_is_callable_either_way():
 
 
 @pytest.mark.slow
-def test_progress_scores_each_graded_cell_as_nbgrader_does(attempt):
+def test_progress_scores_each_graded_cell_as_grading_does(attempt):
     result = progress(attempt, show=False)
     assert [lesson.lesson for lesson in result.lessons] == [QUIZ]
     exercises = {e.grade_id: e for e in result.exercises}
     assert list(exercises) == ["q1", "q2", "q3", "q4", "q5", "q6"]
     assert exercises["q1"].passed and exercises["q1"].points == 1 and not exercises["q1"].message
     assert not exercises["q2"].passed and "is not right yet" in exercises["q2"].message
-    assert exercises["q3"].points == 0 and "edited" in exercises["q3"].message
+    assert exercises["q3"].points == 1, "grading restores an edited test cell, and so does progress"
+    assert any("test cell q3 was edited" in note for note in result.lessons[0].notes)
     for qid in ("q4", "q5", "q6"):
         assert exercises[qid].points == 0 and "not answered yet" in exercises[qid].message
-    assert (result.points, result.max_points, result.passed) == (1, 6, 1)
+    assert (result.points, result.max_points, result.passed) == (2, 6, 2)
 
 
 @pytest.mark.slow
@@ -108,10 +109,11 @@ def test_command_line_prints_a_table_with_points_so_far(attempt, tmp_path):
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == f"{QUIZ}  (1 / 6 points, 1 of 6 exercises pass)"
+    assert lines[0] == f"{QUIZ}  (2 / 6 points, 2 of 6 exercises pass)"
     assert any(line.split()[:2] == ["✅", "q1"] for line in lines)
     assert any(line.split()[:2] == ["❌", "q2"] and "Hint:" in line for line in lines)
-    assert lines[-1] == "Total: 1 / 6 points, 1 of 6 exercises pass in 1 lesson(s)."
+    assert any("note: test cell q3 was edited" in line for line in lines)
+    assert lines[-1] == "Total: 2 / 6 points, 2 of 6 exercises pass in 1 lesson(s)."
 
 
 @pytest.mark.slow
@@ -121,4 +123,4 @@ def test_progress_works_inside_a_notebook(attempt, tmp_path):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
     printed = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
-    assert "Total: 1 / 6 points" in printed and printed.rstrip().endswith("points 1.0")
+    assert "Total: 2 / 6 points" in printed and printed.rstrip().endswith("points 2.0")

@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from grader.sandbox import Limits, Run, execute_isolated, isolation
 from tests.conftest import ROOT
 
-SLEEP = "9872"
+SLEEP = str(10_000_000 + os.getpid())  # a `sleep` no other run starts: what survives is ours
 # What the kernel tries; it prints one JSON line of findings.
 ATTEMPTS = f"""
 import json, os, socket, subprocess, sys
