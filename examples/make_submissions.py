@@ -163,10 +163,10 @@ ANSWERS: dict[tuple[str, str], dict[str, str]] = {
             def precision_recall_f1(cm, positive):
                 """Precision, recall and F1 of class `positive`; rows of `cm` are true labels."""
                 cm = np.asarray(cm, dtype=float)
-                tp = cm[positive, positive]
-                precision = tp / cm[positive, :].sum()
-                recall = tp / cm[:, positive].sum()
-                return precision, recall, 2 * precision * recall / (precision + recall)
+                correct = np.diag(cm)[positive]
+                p = correct / np.sum(cm, axis=1)[positive]  # the row total
+                r = correct / np.sum(cm, axis=0)[positive]  # the column total
+                return p, r, 2 / (1 / p + 1 / r)
         '''),
         "ex2_answer": _code('''
             RECALL_TARGET = 0.9

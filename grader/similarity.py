@@ -2,9 +2,11 @@
 
 For each lesson, a student's answer cells are read as one Python document. copydetect tokenizes
 it (names, strings and comments set aside, so renamed variables and rewritten comments change
-nothing), removes the released starter code as boilerplate, and fingerprints the rest by
-winnowing k-grams (the method of MOSS). Two documents that share many fingerprints share long runs
-of code even when independent lines were put in another order. A pair's score is the mean of the
+nothing), removes the released starter code as boilerplate, and fingerprints the rest with k-grams (the
+method of MOSS). Two documents that share many fingerprints share long runs of code even when
+independent lines were put in another order. Answers are short, so every k-gram is kept (a winnowing
+window of 1): a wider window would pick fingerprints by Python's per-process string hash, and the
+same two answers would score differently from one run to the next. A pair's score is the mean of the
 shares of each document found in the other; pairs at or above :data:`THRESHOLD` are reported.
 Multiple-choice answers are not compared (see :func:`is_code`).
 """
@@ -25,9 +27,9 @@ from nbgrader.utils import is_solution
 from grader.results import Result
 
 NOISE = 15  # k: a run of fewer filtered characters is never a match (copydetect's noise threshold)
-GUARANTEE = 18  # a run this long is always found (copydetect's guarantee threshold)
+GUARANTEE = NOISE  # window 1: every k-gram is a fingerprint (answers are short; see the module doc)
 MIN_TOKENS = 30  # documents with fewer fingerprinted characters than this are not compared
-THRESHOLD = 0.5  # pairs this alike or more are reported
+THRESHOLD = 0.6  # pairs this alike or more are reported
 COLUMNS = ["lesson", "student", "other_student", "score"]
 
 
