@@ -140,19 +140,31 @@ def _read(path: Path) -> NotebookNode:
         raise ProgressError(f"Cannot read {path} as a notebook: {error}") from None
 
 
+def _course_root(path: Path) -> Path | None:
+    """The course folder: around the notebook, around the working folder, or the package's own."""
+    import augcourse
+    from grader.manifest import ManifestError, find_root
+
+    for start in (path.parent, Path.cwd(), Path(augcourse.__file__).parents[1]):
+        try:
+            return find_root(start)
+        except ManifestError:
+            continue
+    return None
+
+
 def _lesson_of(path: Path) -> tuple[str, Path, Path | None]:
     """(lesson id, released notebook, course root): from the course folder, else the file's name."""
     from augcourse.checks import MODULES
     from grader.collect import identify, lesson_signatures
-    from grader.manifest import ManifestError, find_root, load_course
+    from grader.manifest import load_course
 
-    try:
-        root = find_root(path.parent)
-        course = load_course(root)
-    except ManifestError:
+    root = _course_root(path)
+    if root is None:
         if path.stem not in MODULES:
             raise ProgressError(f"{path.name}: not a lesson of this course.") from None
         return path.stem, path, None
+    course = load_course(root)
     lesson = identify(path, Path(path.name), lesson_signatures(root, course)).lesson
     if lesson is None:
         raise ProgressError(f"{path.name}: no cell matches any lesson of this course.")
