@@ -160,6 +160,6 @@ def test_the_cli_writes_the_file_and_names_who_is_missing(root, grades, tmp_path
     assert "no roster entry (left out of the file) (1): zed" in done.stdout
     assert rows(out)[1][0] == CANVAS_POINTS
     bad = subprocess.run(
-        [*command[:5], "--grades", str(tmp_path / "x.csv")], cwd=root, capture_output=True, text=True
+        [*command[:6], "--grades", str(tmp_path / "x.csv")], cwd=root, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "Run `grade` first" in bad.stderr and "Traceback" not in bad.stderr
