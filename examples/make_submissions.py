@@ -52,6 +52,10 @@ EXPECTED = {
     ("alice", TEST): (10.0, "graded"),  # her own test, every answer right
     ("bob", TEST): (5.0, "graded"),  # his own test, the first five right
 }
+# The quiz samples alone, as student -> (lesson, expected score, expected status): a quick set to grade.
+QUIZ_EXPECTED = {
+    student: (lesson, *expected) for (student, lesson), expected in EXPECTED.items() if lesson == QUIZ
+}
 # When each sample was handed in (nbgrader's timestamp.txt); course.yml gives the due dates.
 SUBMITTED = {
     ("alice", L1): "2025-10-06 18:02:11.000000 UTC",

@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from examples.make_submissions import ALIKE, EXPECTED, LATE, samples
+from examples.make_submissions import ALIKE, EXPECTED, LATE, QUIZ_EXPECTED, samples
 from grader.report import NBGRADER_COLUMNS
 from tests.conftest import ROOT
 from tests.test_gradebook import course_copy, exported, from_grades_csv
@@ -44,6 +45,13 @@ def grader_cli(
     )
 
 
+def quiz_samples(folder: Path) -> Path:
+    """A copy of the quiz samples alone (four notebooks, quick to grade), in nbgrader's layout."""
+    for student, (lesson, _, _) in QUIZ_EXPECTED.items():
+        shutil.copytree(SAMPLES / student / lesson, folder / student / lesson)
+    return folder
+
+
 def test_committed_samples_are_what_the_generator_makes():
     made = samples()
     for relative, text in made.items():
@@ -52,8 +60,14 @@ def test_committed_samples_are_what_the_generator_makes():
     assert committed == set(made)
 
 
-def test_the_samples_cover_every_lesson(course):
+def test_the_samples_cover_every_lesson(course, tmp_path):
     assert {lesson for _, lesson in EXPECTED} == {lesson.id for lesson in course.lessons}
+    quiz = quiz_samples(tmp_path)
+    assert (
+        {p.parts[-3] for p in quiz.rglob("*.ipynb")}
+        == set(QUIZ_EXPECTED)
+        == {"alice", "bob", "carol", "dave"}
+    )
 
 
 @pytest.fixture(scope="module")
