@@ -52,7 +52,9 @@ def _grade(args: argparse.Namespace) -> int:
 
     root = find_root()
     limits = Limits(notebook_timeout=args.notebook_timeout, memory_bytes=int(args.memory * 2**30))
-    options = Options(args.workers, args.timeout, limits, args.scheduler, args.keep_scratch, args.db)
+    options = Options(
+        args.workers, args.timeout, limits, args.scheduler, args.keep_scratch, args.db, not args.no_zygote
+    )
     results = grade(root, load_course(root), Path(args.submissions), Path(args.out), options)
     for r in results:
         note = f"  ({r.reason})" if r.reason else ""
@@ -139,6 +141,7 @@ def parser() -> argparse.ArgumentParser:
     add("--memory", type=float, default=6, help="GiB of memory per submission (default: 6)")
     add("--scheduler", default=None, help="a Dask scheduler address (tcp://host:port): grade on it")
     add("--keep-scratch", action="store_true", help="keep the grading scratch folder (for debugging)")
+    add("--no-zygote", action="store_true", help="start every kernel afresh instead of forking a warm one")
     add("--db", default=None, help="nbgrader gradebook URL (default: the course's gradebook.db; none: skip)")
     grade.set_defaults(run=_grade)
     export = verbs.add_parser("export", help="write grades.csv as the file Canvas or Moodle imports")

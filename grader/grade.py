@@ -26,7 +26,7 @@ from grader.gradebook import record
 from grader.manifest import Course
 from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
-from grader.sandbox import CELL_TIMEOUT, Limits, Run, execute_isolated, isolation
+from grader.sandbox import CELL_TIMEOUT, Limits, Run, bare_environment, execute_isolated, isolation
 
 MAX_EXECUTED_BYTES = 256 * 2**20
 
@@ -41,6 +41,7 @@ class Options:
     scheduler: str | None = None
     keep_scratch: bool = False
     db: str | None = None  # the gradebook's URL (None: the course's gradebook.db; "none": no gradebook)
+    zygote: bool = True  # fork kernels from a warm process that has imported TensorFlow
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _answers(prepared: Prepared) -> dict[str, str]:
     }
 
 
-def grade_submission(job: Job, limits: Limits, threads: int = 1) -> Result:
+def grade_submission(job: Job, limits: Limits, threads: int = 1, zygote: Any = None) -> Result:
     """Grade one submission end to end; any failure becomes a Result with a reason, never an exception."""
     sub = job.submission
     try:
@@ -106,7 +107,7 @@ def grade_submission(job: Job, limits: Limits, threads: int = 1) -> Result:
         nbformat.write(prepared.notebook, notebook)
         home = job.scratch / "homes" / unit.name
         run = Run(notebook, home, job.cell_timeout, job.visible, job.hidden, threads)
-        problem = execute_isolated(run, limits)
+        problem = execute_isolated(run, limits, zygote=zygote)
         executed = _read_executed(run.executed)
         if executed is None:
             return failed(job, problem or "the executed notebook could not be read back")
@@ -192,11 +193,33 @@ def _futures(jobs: list[Job], options: Options):
             for future in dask_completed(futures):
                 yield futures[future], future
         return
-    with ThreadPoolExecutor(max_workers=options.workers) as pool:
-        threads = max(1, (os.cpu_count() or 1) // options.workers)
-        futures = {pool.submit(grade_submission, job, options.limits, threads): job for job in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future
+    threads = max(1, (os.cpu_count() or 1) // options.workers)
+    zygote = _zygote(jobs, options, threads)
+    try:
+        with ThreadPoolExecutor(max_workers=options.workers) as pool:
+            futures = {
+                pool.submit(grade_submission, job, options.limits, threads, zygote): job for job in jobs
+            }
+            for future in as_completed(futures):
+                yield futures[future], future
+    finally:
+        if zygote is not None:
+            zygote.close()
+
+
+def _zygote(jobs: list[Job], options: Options, threads: int) -> Any:
+    """A warm zygote for this run's kernels, where namespaces work and it is wanted (else None)."""
+    if not (jobs and options.zygote and isolation()):
+        return None
+    from grader.zygote import Zygote
+
+    home = jobs[0].scratch / "zygote"
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    try:
+        return Zygote(bare_environment(home, threads))
+    except (OSError, RuntimeError) as error:
+        print(f"note: kernels start afresh (the zygote did not start: {error})", file=sys.stderr)
+        return None
 
 
 def _run(jobs: list[Job], options: Options, out: Path) -> list[Result]:

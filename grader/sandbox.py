@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import resource
 import secrets
+import select
 import signal
 import socket
 import struct
@@ -32,6 +33,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
@@ -215,23 +217,38 @@ def _enter_sandbox(run: Run, limits: Limits) -> None:
     _drop_privileges()
 
 
-def _environment(run: Run) -> dict[str, str]:
-    """The executor's whole environment: nothing of the grader's, only what a kernel needs."""
+def bare_environment(home: Path, threads: int) -> dict[str, str]:
+    """A kernel's whole environment: nothing of the grader's, only what a kernel needs.
+
+    TensorFlow reads some of it when it is imported: a zygote starts with exactly this.
+    """
     keep = ("LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + "/usr/local/bin:/usr/bin:/bin"
-    env.update(HOME=str(run.home), TMPDIR=str(run.home / "tmp"), MPLBACKEND="Agg")
+    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), MPLBACKEND="Agg")
     env.update(TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0", JUPYTER_PLATFORM_DIRS="1")
-    env.update({name: str(run.threads) for name in THREAD_VARIABLES})
-    env[MARKER] = run.token
+    env.update({name: str(threads) for name in THREAD_VARIABLES})
     return env
 
 
-def _execute(run: Run) -> None:
-    """The executor: execute the probed notebook and write it out (atomically) beside it."""
+def _environment(run: Run) -> dict[str, str]:
+    """The executor's environment: bare, with this job's HOME and marker."""
+    return {**bare_environment(run.home, run.threads), MARKER: run.token}
+
+
+def _execute(run: Run, forked: bool = False) -> None:
+    """The executor: execute the probed notebook and write it out (atomically) beside it.
+
+    ``forked``: this process is a fork of a warm zygote; its kernels are forked too.
+    """
     import nbformat
 
     from grader.execute import execute
+
+    if forked:
+        from grader.zygote import start_kernel_factory
+
+        start_kernel_factory(run.threads)
 
     (run.home / "tmp").mkdir(parents=True, exist_ok=True)
     notebook = execute(nbformat.read(run.notebook, as_version=4), run.home, run.cell_timeout)
@@ -240,11 +257,11 @@ def _execute(run: Run) -> None:
     partial.replace(run.executed)
 
 
-def _child(run: Run, limits: Limits, mode: str) -> None:
-    """The job's process: limits, namespaces; then PID 1 becomes a fresh executor with a bare environment.
+def job(run: Run, limits: Limits, mode: str, forked: bool = False) -> None:
+    """The job's process: limits, namespaces; then PID 1 executes the notebook with a bare environment.
 
-    The exec matters: ``/proc/<pid>/environ`` shows the environment a process was started with,
-    so only a newly started interpreter holds nothing of the grader's.
+    ``/proc/<pid>/environ`` shows the environment a process was started with: a job forked from the
+    grader execs a fresh executor; one forked from a zygote (started bare) executes directly.
     """
     if os.getpid() != os.getsid(0):
         os.setsid()
@@ -263,6 +280,14 @@ def _child(run: Run, limits: Limits, mode: str) -> None:
         _enter_sandbox(run, limits)
     run.home.mkdir(parents=True, exist_ok=True)
     os.chdir(run.home)
+    if forked:
+        import tempfile
+
+        os.environ.clear()
+        os.environ.update(_environment(run))
+        tempfile.tempdir = None  # cached by the zygote: this job's TMPDIR instead
+        _execute(run, forked=True)
+        os._exit(0)
     payload = json.dumps(asdict(run), default=str)
     os.execve(
         sys.executable, [sys.executable, "-m", "grader.sandbox", "--execute", payload], _environment(run)
@@ -319,17 +344,20 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def execute_isolated(run: Run, limits: Limits, mode: str | None = None) -> str:
+def execute_isolated(run: Run, limits: Limits, mode: str | None = None, zygote: Any = None) -> str:
     """Execute ``run`` in its sandbox and wait; "" when it finished, else why it did not.
 
     ``mode`` is "root", "user" or "" (no namespaces); by default the best this machine allows.
+    With a :class:`~grader.zygote.Zygote` (only where namespaces work), the job is forked from it.
     """
     run = Run(**{**asdict(run), "token": run.token or secrets.token_hex(8)})
     mode = isolation() if mode is None else mode
     try:
+        if zygote is not None and mode:
+            return _execute_forked(run, limits, mode, zygote)
         if multiprocessing.current_process().daemon:  # a Dask worker cannot fork its own children
             return _execute_in_interpreter(run, limits, mode)
-        process = _FORKS.Process(target=_child, args=(run, limits, mode))
+        process = _FORKS.Process(target=job, args=(run, limits, mode))
         process.start()
         process.join(limits.notebook_timeout)
         if process.is_alive():
@@ -340,6 +368,22 @@ def execute_isolated(run: Run, limits: Limits, mode: str | None = None) -> str:
     finally:
         if sys.platform.startswith("linux"):
             kill_marked(run.token)
+
+
+def _execute_forked(run: Run, limits: Limits, mode: str, zygote: Any) -> str:
+    pid = zygote.spawn(run, limits, mode)
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:  # it has already ended
+        return "" if run.executed.is_file() else _failure(run, None)
+    try:
+        finished = select.select([handle], [], [], limits.notebook_timeout)[0]
+    finally:
+        os.close(handle)
+    if not finished:
+        _kill_group(pid)
+        return f"grading took longer than {limits.notebook_timeout} s and was stopped"
+    return "" if run.executed.is_file() else _failure(run, None)
 
 
 def _execute_in_interpreter(run: Run, limits: Limits, mode: str) -> str:
@@ -361,7 +405,8 @@ def _failure(run: Run, exitcode: int | None) -> str:
     return f"the grading process failed (exit {exitcode}): {last[0][:300]}"
 
 
-def _run_from(raw: dict) -> Run:
+def run_from(raw: dict) -> Run:
+    """A :class:`Run` from its JSON form."""
     paths = {key: Path(raw[key]) for key in ("notebook", "home")}
     folders = {key: tuple(Path(p) for p in raw[key]) for key in ("visible", "hidden")}
     return Run(
@@ -374,10 +419,10 @@ def main() -> None:
     if sys.argv[1:2] == ["--probe"]:
         _probe_mode(sys.argv[2])
     if sys.argv[1:2] == ["--execute"]:
-        _execute(_run_from(json.loads(sys.argv[2])))
+        _execute(run_from(json.loads(sys.argv[2])))
         return
     data = json.loads(sys.stdin.read())
-    _child(_run_from(data["run"]), Limits(**data["limits"]), data["mode"])
+    job(run_from(data["run"]), Limits(**data["limits"]), data["mode"])
 
 
 if __name__ == "__main__":
