@@ -1,9 +1,11 @@
 """Grading throughput: stock ``nbgrader autograde`` against ``python -m grader grade``, side by side.
 
-Both grade the same class of quiz submissions (random answers, seeded), from the same source
-notebooks, on this machine, one after the other; the scores must be identical.
+All grade the same class (seeded random answers) from the same source notebooks, on this machine,
+one after the other: stock nbgrader, ours with kernels started afresh, and ours with kernels forked
+from a warm zygote. The scores must be identical.
 
-    python benchmarks/grading.py --students 20
+    python benchmarks/grading.py --students 20                    # the practice quiz
+    python benchmarks/grading.py --students 4 --workload course   # every lesson
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import csv
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -25,23 +28,37 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 
 from grader.answers import fill, reference_answers  # noqa: E402
+from grader.manifest import load_course  # noqa: E402
 
 LESSON = "05_practice_quiz"
 BIN = Path(sys.executable).parent
+STUB = "raise NotImplementedError()"
 
 
-def make_class(folder: Path, students: int, seed: int) -> None:
-    """``students`` submissions in nbgrader's layout, each answering at random (some right)."""
+def _answers(lesson: str, student: str, rng: random.Random) -> dict[str, str]:
+    """A student's answers: each the reference or, at random, left as released or a random letter."""
+    right = reference_answers(ROOT / "solutions" / lesson / f"{lesson}.ipynb")
+    answers = {}
+    for slot, source in right.items():
+        if "student_id" in source:
+            answers[slot] = f'student_id = "{student}"'
+        elif rng.random() < 0.6:
+            answers[slot] = source
+        elif letter := re.fullmatch(r'(\w+) = "[A-D]"', source.strip().splitlines()[-1]):
+            answers[slot] = f'{letter[1]} = "{rng.choice("ABCD")}"'
+    return answers
+
+
+def make_class(folder: Path, students: int, seed: int, lessons: list[str]) -> None:
+    """``students`` submissions per lesson in nbgrader's layout, each answering partly at random."""
     rng = random.Random(seed)
-    right = reference_answers(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb")
     for number in range(students):
-        answers = {
-            slot: source if rng.random() < 0.6 else f'{slot.split("_")[0]} = "{rng.choice("ABCD")}"'
-            for slot, source in right.items()
-        }
-        path = folder / f"student{number:03d}" / LESSON / f"{LESSON}.ipynb"
-        path.parent.mkdir(parents=True)
-        nbformat.write(fill(ROOT / "notebooks" / LESSON / f"{LESSON}.ipynb", answers), path)
+        student = f"student{number:03d}"
+        for lesson in lessons:
+            path = folder / student / lesson / f"{lesson}.ipynb"
+            path.parent.mkdir(parents=True)
+            answers = _answers(lesson, student, rng)
+            nbformat.write(fill(ROOT / "notebooks" / lesson / f"{lesson}.ipynb", answers), path)
 
 
 def run(command: list[str], cwd: Path) -> float:
@@ -54,30 +71,35 @@ def run(command: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def stock(submissions: Path, work: Path) -> tuple[float, dict[str, float]]:
+def stock(submissions: Path, work: Path, lessons: list[str]) -> tuple[float, dict[tuple[str, str], float]]:
     """Stock nbgrader: generate_assignment with a gradebook, autograde, export; time and scores."""
     for name in ("solutions", "course.yml", "nbgrader_config.py"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, work / name)
     shutil.copytree(submissions, work / "submitted")
     nbgrader = str(BIN / "nbgrader")
-    seconds = run([nbgrader, "generate_assignment", LESSON, "--force"], work)
-    seconds += run([nbgrader, "autograde", LESSON, "--force"], work)
+    seconds = 0.0
+    for lesson in lessons:
+        seconds += run([nbgrader, "generate_assignment", lesson, "--force"], work)
+        seconds += run([nbgrader, "autograde", lesson, "--force"], work)
     seconds += run([nbgrader, "export", "--to", "grades.csv"], work)
     return seconds, scores(work / "grades.csv")
 
 
-def ours(submissions: Path, out: Path, workers: int) -> tuple[float, dict[str, float]]:
+def ours(
+    submissions: Path, out: Path, workers: int, zygote: bool
+) -> tuple[float, dict[tuple[str, str], float]]:
     """``python -m grader grade`` on the same submissions; time and scores."""
-    command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out)]
-    seconds = run([*command, "--workers", str(workers)], ROOT)
+    command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out), "--db", "none"]
+    command += ["--workers", str(workers), *([] if zygote else ["--no-zygote"])]
+    seconds = run(command, ROOT)
     return seconds, scores(out / "grades.csv")
 
 
-def scores(grades: Path) -> dict[str, float]:
-    """student -> score from a grades.csv (nbgrader's columns)."""
+def scores(grades: Path) -> dict[tuple[str, str], float]:
+    """(student, lesson) -> score from a grades.csv (nbgrader's columns)."""
     with grades.open() as handle:
-        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+        return {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(handle)}
 
 
 def main() -> int:
@@ -85,20 +107,40 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--workers", type=int, default=0, help="ours: parallel graders (0: one per core)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workload", choices=("quiz", "course"), default="quiz")
     args = parser.parse_args()
     workers = args.workers or os.cpu_count() or 1
+    lessons = [LESSON] if args.workload == "quiz" else [lesson.id for lesson in load_course(ROOT).lessons]
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
-        make_class(tmp / "class", args.students, args.seed)
+        make_class(tmp / "class", args.students, args.seed, lessons)
         (tmp / "stock").mkdir()
-        stock_s, stock_scores = stock(tmp / "class", tmp / "stock")
-        ours_s, our_scores = ours(tmp / "class", tmp / "ours", workers)
-    same = stock_scores == our_scores
-    print(f"{args.students} submissions of {LESSON}, {os.cpu_count()} cores")
-    rows = (("stock nbgrader autograde", stock_s), (f"grader grade, {workers} workers", ours_s))
+        stock_s, stock_scores = stock(tmp / "class", tmp / "stock", lessons)
+        fresh_s, fresh_scores = ours(tmp / "class", tmp / "fresh", workers, zygote=False)
+        warm_s, warm_scores = ours(tmp / "class", tmp / "warm", workers, zygote=True)
+    same = stock_scores == fresh_scores == warm_scores
+    notebooks = args.students * len(lessons)
+    print(
+        f"{notebooks} submissions ({args.students} students × {len(lessons)} lessons), {os.cpu_count()} cores"
+    )
+    rows = (
+        ("stock nbgrader autograde", stock_s),
+        (f"grader grade, {workers} workers, fresh kernels", fresh_s),
+        (f"grader grade, {workers} workers, zygote", warm_s),
+    )
     for name, seconds in rows:
-        print(f"{name:30} {seconds:7.1f} s  {args.students / seconds:5.2f} notebooks/s")
-    print(f"speed-up {stock_s / ours_s:.2f}x; identical scores: {same}")
+        print(
+            f"{name:45} {seconds:7.1f} s  {notebooks / seconds:5.2f} notebooks/s  {stock_s / seconds:5.2f}x"
+        )
+    print(f"identical scores: {same}")
+    if not same:
+        print(
+            {
+                k: (stock_scores.get(k), fresh_scores.get(k), warm_scores.get(k))
+                for k in stock_scores
+                if not stock_scores.get(k) == fresh_scores.get(k) == warm_scores.get(k)
+            }
+        )
     return 0 if same else 1
 
 
