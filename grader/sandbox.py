@@ -225,7 +225,7 @@ def bare_environment(home: Path, threads: int) -> dict[str, str]:
     keep = ("LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + "/usr/local/bin:/usr/bin:/bin"
-    env.update(HOME=str(home), TMPDIR=str(home / "tmp"), MPLBACKEND="Agg")
+    env.update(HOME=str(home), TMPDIR=str(home / "tmp"))
     env.update(TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0", JUPYTER_PLATFORM_DIRS="1")
     env.update({name: str(threads) for name in THREAD_VARIABLES})
     return env

@@ -22,7 +22,9 @@ def battery(tmp_path_factory) -> tuple[dict, Path]:
     students = write(folder / "submissions")
     out = folder / "reports"
     secret = {SECRET: right("q4")}  # in the grader's environment: a kernel that finds it earns q4
-    done = grader_cli("grade", str(folder / "submissions"), "--out", str(out), "--timeout", "30", env=secret)
+    done = grader_cli(
+        "grade", str(folder / "submissions"), "--out", str(out), "--timeout", "30", "--db", "none", env=secret
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return students, out
 
@@ -84,7 +86,7 @@ def test_a_notebook_over_its_time_limit_is_stopped(tmp_path):
     from grader.sandbox import Limits
 
     write(tmp_path / "in", [c for c in CASES if c.name == "perfect"])
-    options = Options(workers=1, limits=Limits(notebook_timeout=2))
+    options = Options(workers=1, limits=Limits(notebook_timeout=2), db="none")
     [result] = grade(ROOT, load_course(ROOT), tmp_path / "in", tmp_path / "out", options)
     assert (result.status, result.score) == ("failed", 0.0)
     assert "longer than 2 s" in result.reason

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from grader.collect import CollectError, collect, lesson_signatures
-from tests.test_grade import SAMPLES
+from tests.test_grade import SAMPLES, quiz_samples
 
 QUIZ = "05_practice_quiz"
 
@@ -25,12 +25,12 @@ def found(folder, signatures) -> set[tuple[str, str | None, bool]]:
 EXPECTED = {("alice", QUIZ, False), ("bob", QUIZ, False), ("carol", QUIZ, False), ("dave", QUIZ, True)}
 
 
-def test_nbgrader_layout(signatures):
-    assert found(SAMPLES, signatures) == EXPECTED
+def test_nbgrader_layout(tmp_path, signatures):
+    assert found(quiz_samples(tmp_path / "quiz"), signatures) == EXPECTED
 
 
 def test_nbgrader_layout_under_submitted(tmp_path, signatures):
-    shutil.copytree(SAMPLES, tmp_path / "submitted")
+    quiz_samples(tmp_path / "submitted")
     assert found(tmp_path, signatures) == EXPECTED
 
 

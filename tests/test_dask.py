@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from examples.make_submissions import EXPECTED
-from tests.test_grade import SAMPLES, grader_cli
+from examples.make_submissions import QUIZ_EXPECTED
+from tests.test_grade import grader_cli, quiz_samples
 
 pytestmark = [pytest.mark.slow]
 
@@ -17,7 +17,10 @@ def test_grading_on_a_local_dask_cluster(tmp_path):
 
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
         address = cluster.scheduler_address
-        done = grader_cli("grade", str(SAMPLES), "--out", str(tmp_path), "--scheduler", address)
+        samples = quiz_samples(tmp_path / "in")
+        done = grader_cli(
+            "grade", str(samples), "--out", str(tmp_path / "out"), "--scheduler", address, "--db", "none"
+        )
         with Client(cluster) as client:
             graded_there = client.run_on_scheduler(
                 lambda dask_scheduler: sum(
@@ -26,6 +29,6 @@ def test_grading_on_a_local_dask_cluster(tmp_path):
             )
     assert done.returncode == 0, done.stderr[-3000:]
     assert graded_there > 0, "the jobs ran on the cluster"
-    with (tmp_path / "grades.csv").open() as handle:
+    with (tmp_path / "out" / "grades.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert {r["student_id"]: (r["assignment"], float(r["score"]), r["status"]) for r in rows} == EXPECTED
+    assert {r["student_id"]: (r["assignment"], float(r["score"]), r["status"]) for r in rows} == QUIZ_EXPECTED

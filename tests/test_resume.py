@@ -19,7 +19,19 @@ pytestmark = [pytest.mark.slow]
 
 
 def start(submissions: Path, out: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--db",
+        "none",
+    ]
     return subprocess.Popen(
         command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
