@@ -30,7 +30,25 @@ from typing import Any
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 PROVISIONER = "course-fork-provisioner"  # its entry point (jupyter_client.kernel_provisioners)
-PRELOAD = ("tensorflow", "keras", "numpy", "sklearn", "skimage", "matplotlib", "ipykernel.kernelapp")
+PRELOAD = (
+    "tensorflow",
+    "keras",
+    "numpy",
+    "sklearn",
+    "skimage",
+    "matplotlib",
+    "threadpoolctl",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "IPython.core.interactiveshell",
+    "matplotlib_inline.backend_inline",
+    "grader.execute",
+    "nbformat",
+    "nbclient",
+    "jupyter_client.provisioning.factory",
+    "augcourse.checks.exercise",
+    "augcourse.runtime",
+)
 _factory: socket.socket | None = None  # the executor's line to its kernel factory
 
 
