@@ -24,7 +24,6 @@ from grader.collect import Submission, collect, lesson_signatures
 from grader.core import Prepared, Unreadable, conclude, prepare
 from grader.gradebook import record
 from grader.manifest import Course
-from grader.report import write_reports
 from grader.results import Result, file_digest, load_result
 from grader.sandbox import CELL_TIMEOUT, Limits, Run, bare_environment, execute_isolated, isolation
 
@@ -299,6 +298,5 @@ def grade(
             print(f"scratch kept in {scratch}", file=sys.stderr)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    write_reports(course, results, out)
-    record(root, course, source, out, results, options.db)
+    record(root, course, source, out, results, options.db)  # the gradebook, then every report
     return sorted(results, key=lambda r: (r.lesson, r.student))
