@@ -30,6 +30,7 @@ from typing import Any
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 PROVISIONER = "course-fork-provisioner"  # its entry point (jupyter_client.kernel_provisioners)
+# Not matplotlib_inline: importing it with a kernel running is what sets up inline figures.
 PRELOAD = (
     "tensorflow",
     "keras",
@@ -141,14 +142,30 @@ def _become_kernel(request: dict[str, Any], threads: int) -> None:
     from threadpoolctl import threadpool_limits
 
     tempfile.tempdir = None
+    backend = os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel
+    if "matplotlib" in sys.modules:  # imported by the zygote, before the kernel's environment existed
+        sys.modules["matplotlib"].rcParams["backend"] = backend
     random.seed()
     np.random.seed()
     threadpool_limits(threads)
     from ipykernel import kernelapp
 
     sys.argv = ["ipykernel_launcher", *request["argv"]]
-    kernelapp.launch_new_instance(argv=request["argv"])
+    app = kernelapp.IPKernelApp.instance()
+    app.initialize(request["argv"])
+    _inline_figures(app.shell, backend)
+    app.start()
     os._exit(0)
+
+
+def _inline_figures(shell: Any, backend: str) -> None:
+    """What importing matplotlib's inline backend does in a fresh kernel (the zygote imported it)."""
+    if "matplotlib.pyplot" in sys.modules and backend.endswith("backend_inline"):
+        from IPython.core.pylabtools import activate_matplotlib
+        from matplotlib_inline.backend_inline import configure_inline_support
+
+        activate_matplotlib(backend)
+        configure_inline_support(shell, backend)
 
 
 def _serve_kernels(sock: socket.socket, threads: int) -> None:

@@ -31,7 +31,7 @@ print(json.dumps({
     "threads": max((p["num_threads"] for p in threadpool_info()), default=1),
     "pid": os.getpid(),
     "network": network,
-    "solutions": os.path.exists(os.path.join({root!r}, "solutions", "05_practice_quiz")),
+    "solutions": os.path.exists(os.path.join(ROOT, "solutions", "05_practice_quiz")),
     "tensorflow_loaded": "tensorflow" in __import__("sys").modules,
 }))
 """
@@ -49,7 +49,7 @@ def zygote(tmp_path_factory):
 
 
 def execute(folder: Path, zygote, name: str) -> dict:
-    notebook = new_notebook(cells=[new_code_cell(REPORT.format(root=str(ROOT)))])
+    notebook = new_notebook(cells=[new_code_cell(REPORT.replace("ROOT", repr(str(ROOT))))])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     unit = folder / "units" / name
     unit.mkdir(parents=True)
