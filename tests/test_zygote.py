@@ -94,3 +94,31 @@ def test_the_zygote_holds_nothing_of_the_graders_environment(zygote, monkeypatch
         "TF_NUM_INTEROP_THREADS",
         "OMP_NUM_THREADS",
     }
+
+
+def test_a_lesson_gives_the_same_outputs_and_scores_with_and_without_the_zygote(zygote, tmp_path):
+    from grader.answers import fill, reference_answers
+    from grader.core import conclude, prepare
+
+    lesson = "05_practice_quiz"
+    release = ROOT / "notebooks" / lesson / f"{lesson}.ipynb"
+    answers = reference_answers(ROOT / "solutions" / lesson / f"{lesson}.ipynb")
+    submission = tmp_path / f"{lesson}.ipynb"
+    nbformat.write(fill(release, answers), submission)
+    seen = {}
+    for name, warm in (("fresh", None), ("forked", zygote)):
+        prepared = prepare(submission, release, lesson, seed=1234)
+        unit = tmp_path / "units" / name
+        unit.mkdir(parents=True)
+        nbformat.write(prepared.notebook, unit / "notebook.ipynb")
+        package = (ROOT / "augcourse", ROOT / "grader")
+        run = Run(unit / "notebook.ipynb", tmp_path / "homes" / name, 60, package, (ROOT, tmp_path))
+        assert execute_isolated(run, Limits(), zygote=warm) == ""
+        executed = nbformat.read(run.executed, as_version=4)
+        outputs = [
+            [(o.output_type, o.get("text", ""), sorted(o.get("data", {}))) for o in cell.get("outputs", [])]
+            for cell in executed.cells
+        ]
+        seen[name] = (outputs, [q.score for q in conclude(prepared, executed)])
+    assert seen["fresh"] == seen["forked"]
+    assert sum(seen["forked"][1]) == 6
