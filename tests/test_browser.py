@@ -10,6 +10,7 @@ Screenshots go to test-artifacts/browser/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -116,6 +117,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     tmp = tmp_path_factory.mktemp("lab")
     served = tmp / "notebooks"
     shutil.copytree(ROOT / "notebooks", served, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    with running_lab(served, ROOT, tmp) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_lab(served: Path, cwd: Path, tmp: Path) -> Iterator[Lab]:
+    """JupyterLab from this environment serving ``served``, started in ``cwd``, its state under ``tmp``."""
     write_settings(tmp / "settings")
     port, token = free_port(), secrets.token_hex(16)
     command = [
@@ -136,7 +144,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     server = Lab(f"http://127.0.0.1:{port}", token, served, tmp / "server.log")
     with server.log.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until_up(server, process)
             yield server

@@ -9,11 +9,7 @@ next grading keeps that score and marks it. Screenshots go to test-artifacts/for
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from grader.gradebook import opened, record
 from grader.manifest import load_course
 from tests.conftest import ROOT
-from tests.test_browser import Lab, browser, free_port, need, wait_until_up, write_settings
+from tests.test_browser import Lab, browser, need, running_lab
 from tests.test_gradebook import QUIZ, course_copy, invalid_result, quiz_result, read_csv
 
 __all__ = ["browser"]  # the Chromium fixture of tests/test_browser.py, shared
@@ -52,37 +48,8 @@ def course_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def lab(course_dir: Path, tmp_path_factory) -> Iterator[Lab]:
     """JupyterLab with nbgrader's formgrader, started in the course folder (it reads nbgrader_config.py)."""
-    tmp = tmp_path_factory.mktemp("lab")
-    write_settings(tmp / "settings")
-    port, token = free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--allow-root",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={course_dir}",
-        "--ServerApp.disable_check_xsrf=True",
-        f"--LabApp.user_settings_dir={tmp / 'settings'}",
-        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-    ]
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_RUNTIME_DIR": str(tmp / "run")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    server = Lab(f"http://127.0.0.1:{port}", token, course_dir, tmp / "server.log")
-    with server.log.open("w") as log:
-        process = subprocess.Popen(command, cwd=course_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_up(server, process)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_lab(course_dir, course_dir, tmp_path_factory.mktemp("lab")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
