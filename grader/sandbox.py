@@ -31,6 +31,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -326,17 +327,30 @@ def isolation() -> str:
 
 
 def kill_marked(token: str) -> int:
-    """Kill every process whose environment carries this job's marker; return how many."""
+    """Kill every process whose environment carries this job's marker, and wait until they are gone."""
     needle = f"{MARKER}={token}".encode()
-    killed = 0
+    killed = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         with contextlib.suppress(OSError):
             if needle in (entry / "environ").read_bytes().split(b"\0"):
                 os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
-    return killed
+                killed.append(entry)
+    left = killed
+    for _ in range(200):  # a killed process leaves /proc (or becomes a zombie, with no command line)
+        left = [entry for entry in left if _running(entry)]
+        if not left:
+            break
+        time.sleep(0.01)
+    return len(killed)
+
+
+def _running(entry: Path) -> bool:
+    try:
+        return bool((entry / "cmdline").read_bytes())
+    except OSError:
+        return False
 
 
 def _kill_group(pid: int) -> None:
