@@ -3,13 +3,13 @@
 The executing process runs in a new session with caps on memory, file size and core dumps, its own
 HOME, TMPDIR and working folder, and a minimal environment. Where Linux allows, it also enters new
 mount, network and PID namespaces: as root directly, otherwise inside an unprivileged user namespace
-(stock Debian and Ubuntu kernels allow them). There every file system is read-only; the course (all but the
-package students install), the reports, every submission, every other job and the places people
-keep files (/tmp, /home, /root, ...) are covered by empty file systems; HOME is a size-capped tmpfs;
-only loopback exists; no capability is left, so nothing can be unmounted or remounted; and the
-executor is PID 1 of its namespace, so every process the submission starts dies with it. Without
-namespaces, processes are found by a marker in their environment and killed after the job, and
-``grade`` says what is missing.
+(stock Debian and Ubuntu kernels allow them). There every file system is read-only; the course (all
+but the package students install), the reports, every submission, every other job and the places
+people keep files (every top folder but the system's: /tmp, /home, /root, ...) are covered by empty
+file systems; HOME is a size-capped tmpfs; only loopback exists; no capability is left, so nothing
+can be unmounted or remounted; and the executor is PID 1 of its namespace, so every process the
+submission starts dies with it. Without namespaces, processes are found by a marker in their
+environment and killed after the job, and ``grade`` says what is missing.
 
 Only execution happens here: the verdicts are computed by the caller, outside the sandbox.
 """
@@ -49,8 +49,25 @@ STATVFS_FLAGS = {  # statvfs f_flag bit -> mount flag (a user namespace must kee
     os.ST_NODIRATIME: MS_NODIRATIME,
     os.ST_RELATIME: MS_RELATIME,
 }
-# Where people keep files: hidden from every kernel, except what holds the course or Python itself.
-PERSONAL = ("/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/mnt", "/media", "/srv", "/run/user")
+# A kernel sees the system's top folders; every other one (/home, /root, /tmp, /work, ...) is covered,
+# except what holds the course's package or Python itself.
+SYSTEM = (
+    "bin",
+    "boot",
+    "dev",
+    "etc",
+    "lib",
+    "lib32",
+    "lib64",
+    "libx32",
+    "proc",
+    "run",
+    "sbin",
+    "sys",
+    "usr",
+    "var",
+)
+PERSONAL = ("/var/tmp", "/dev/shm", "/run/user")  # people's files inside the system's folders
 CELL_TIMEOUT = 120  # seconds per cell when validating, grading or checking progress
 MARKER = "COURSE_GRADING_JOB"
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
@@ -135,8 +152,12 @@ def _loopback_up() -> None:
 
 
 def concealed(secret: tuple[Path, ...], needed: tuple[Path, ...]) -> list[Path]:
-    """What to cover: ``secret`` and :data:`PERSONAL`; where one holds a needed path, its other entries."""
-    covered = _cover((*secret, *map(Path, PERSONAL)), tuple(p.resolve() for p in needed))
+    """What to cover: ``secret``, every top folder but the system's, and :data:`PERSONAL`.
+
+    Where one of them holds a needed path (the course's package, Python), its other entries instead.
+    """
+    tops = [path for path in Path("/").iterdir() if path.name not in SYSTEM]
+    covered = _cover((*secret, *tops, *map(Path, PERSONAL)), tuple(p.resolve() for p in needed))
     return [p for p in dict.fromkeys(covered) if not any(other in p.parents for other in covered)]
 
 
