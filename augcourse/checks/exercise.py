@@ -137,11 +137,14 @@ class Exercise:
             )
         return Verdict(True, message)
 
+    def judged(self, values: Sequence[Any], seed: int, context: dict[str, Any] | None = None) -> Verdict:
+        """Exactly what grading decides: the probe's data for ``values``, over the wire, judged."""
+        return self.decide(wire.loads(wire.dumps(self.gather(values, seed))), seed, context)
+
     def __call__(self, *values: Any, seed: int = PRACTICE_SEED) -> None:
         """The notebook's check: probe and judge here, on the practice seed; ✅ or a failure."""
         __tracebackhide__ = True
-        data = wire.loads(wire.dumps(self.gather(values, seed)))  # exactly what grading would judge
-        verdict = self.decide(data, seed)
+        verdict = self.judged(values, seed)
         if not verdict.passed:
             raise CheckFailed(f"❌ {verdict.message}", verdict.mistake)
         passed(verdict.message)
