@@ -1,8 +1,9 @@
 """Grading throughput: stock ``nbgrader autograde`` against ``python -m grader grade``, side by side.
 
 All grade the same class (seeded random answers) from the same source notebooks, on this machine,
-one after the other: stock nbgrader, ours with kernels started afresh, and ours with kernels forked
-from a warm zygote. The scores must be identical.
+one after the other: stock nbgrader, ours with kernels started afresh, ours with kernels forked
+from a warm zygote, and ours on a local Dask cluster (one worker per core, each with its own zygote;
+the tasks carry the notebooks, not paths). The scores must be identical.
 
     python benchmarks/grading.py --students 20                    # the practice quiz
     python benchmarks/grading.py --students 4 --workload course   # every lesson
@@ -86,14 +87,21 @@ def stock(submissions: Path, work: Path, lessons: list[str]) -> tuple[float, dic
     return seconds, scores(work / "grades.csv")
 
 
-def ours(
-    submissions: Path, out: Path, workers: int, zygote: bool
-) -> tuple[float, dict[tuple[str, str], float]]:
-    """``python -m grader grade`` on the same submissions; time and scores."""
+def ours(submissions: Path, out: Path, *options: str) -> tuple[float, dict[tuple[str, str], float]]:
+    """``python -m grader grade`` on the same submissions, with ``options``; time and scores."""
     command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out), "--db", "none"]
-    command += ["--workers", str(workers), *([] if zygote else ["--no-zygote"])]
-    seconds = run(command, ROOT)
+    seconds = run([*command, *options], ROOT)
     return seconds, scores(out / "grades.csv")
+
+
+def on_cluster(submissions: Path, out: Path, workers: int) -> tuple[float, dict[tuple[str, str], float]]:
+    """``grade --scheduler`` on a local Dask cluster of ``workers`` one-thread workers (started untimed)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        return ours(submissions, out, "--scheduler", cluster.scheduler_address)
 
 
 def scores(grades: Path) -> dict[tuple[str, str], float]:
@@ -116,9 +124,10 @@ def main() -> int:
         make_class(tmp / "class", args.students, args.seed, lessons)
         (tmp / "stock").mkdir()
         stock_s, stock_scores = stock(tmp / "class", tmp / "stock", lessons)
-        fresh_s, fresh_scores = ours(tmp / "class", tmp / "fresh", workers, zygote=False)
-        warm_s, warm_scores = ours(tmp / "class", tmp / "warm", workers, zygote=True)
-    same = stock_scores == fresh_scores == warm_scores
+        fresh_s, fresh_scores = ours(tmp / "class", tmp / "fresh", "--workers", str(workers), "--no-zygote")
+        warm_s, warm_scores = ours(tmp / "class", tmp / "warm", "--workers", str(workers))
+        dask_s, dask_scores = on_cluster(tmp / "class", tmp / "dask", workers)
+    same = stock_scores == fresh_scores == warm_scores == dask_scores
     notebooks = args.students * len(lessons)
     print(
         f"{notebooks} submissions ({args.students} students × {len(lessons)} lessons), {os.cpu_count()} cores"
@@ -127,6 +136,7 @@ def main() -> int:
         ("stock nbgrader autograde", stock_s),
         (f"grader grade, {workers} workers, fresh kernels", fresh_s),
         (f"grader grade, {workers} workers, zygote", warm_s),
+        (f"grader grade, local Dask cluster, {workers} workers", dask_s),
     )
     for name, seconds in rows:
         print(
@@ -136,9 +146,9 @@ def main() -> int:
     if not same:
         print(
             {
-                k: (stock_scores.get(k), fresh_scores.get(k), warm_scores.get(k))
+                k: (stock_scores.get(k), fresh_scores.get(k), warm_scores.get(k), dask_scores.get(k))
                 for k in stock_scores
-                if not stock_scores.get(k) == fresh_scores.get(k) == warm_scores.get(k)
+                if not stock_scores.get(k) == fresh_scores.get(k) == warm_scores.get(k) == dask_scores.get(k)
             }
         )
     return 0 if same else 1

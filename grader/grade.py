@@ -1,16 +1,19 @@
 """``grade``: collect submissions, grade each in its sandbox, in parallel; write grades and feedback.
 
 Each submission goes through the grading core (:mod:`grader.core`): repaired on its released
-notebook, its tests replaced by probes, executed in a sandbox (:mod:`grader.sandbox`) that can read
-no solution, gradebook or other submission, and judged here, in a process that ran no student code.
+notebook, its tests replaced by probes, executed as a self-contained task (:mod:`grader.task`) in a
+sandbox (:mod:`grader.sandbox`) that can read no solution, gradebook or other submission, on this
+machine or a Dask worker, and judged here, in a process that ran no student code.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +28,8 @@ from grader.core import Prepared, Unreadable, conclude, prepare
 from grader.gradebook import record
 from grader.manifest import Course
 from grader.results import Result, file_digest, load_result
-from grader.sandbox import CELL_TIMEOUT, Limits, Run, bare_environment, execute_isolated, isolation
-
-MAX_EXECUTED_BYTES = 256 * 2**20
+from grader.sandbox import CELL_TIMEOUT, Limits, isolation
+from grader.task import Executed, Place, Task, perform, start_zygote
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,17 @@ class Options:
 
 @dataclass(frozen=True)
 class Job:
-    """Everything needed to grade one submission (all of it in the trusted grader's hands)."""
+    """One submission to grade: its released notebook, its worth, its limits and what its judges need."""
 
     submission: Submission
     release: Path
     max_score: float
-    scratch: Path
     cell_timeout: int = CELL_TIMEOUT
-    visible: tuple[Path, ...] = ()
-    hidden: tuple[Path, ...] = ()
+    limits: Limits = field(default_factory=Limits)
     context: dict[str, Any] = field(default_factory=dict)
-    keep_scratch: bool = False
+
+
+Executor = Callable[[Task], Executed]  # runs a task here or elsewhere; returns what it gave back
 
 
 def failed(job: Job, reason: str, status: str = "failed") -> Result:
@@ -72,12 +74,12 @@ def failed(job: Job, reason: str, status: str = "failed") -> Result:
     )
 
 
-def _read_executed(path: Path) -> nbformat.NotebookNode | None:
-    """The executed notebook the sandbox wrote (untrusted: size-capped, parsed as data only)."""
-    if not path.is_file() or path.stat().st_size > MAX_EXECUTED_BYTES:
+def _parse(executed: Executed) -> nbformat.NotebookNode | None:
+    """The executed notebook (untrusted bytes: parsed as data only), or None."""
+    if executed.notebook is None:
         return None
     try:
-        return nbformat.reads(path.read_text(encoding="utf-8", errors="replace"), as_version=4)
+        return nbformat.reads(executed.notebook.decode("utf-8", errors="replace"), as_version=4)
     except Exception:
         return None
 
@@ -93,28 +95,22 @@ def _answers(prepared: Prepared) -> dict[str, str]:
     }
 
 
-def grade_submission(job: Job, limits: Limits, threads: int = 1, zygote: Any = None) -> Result:
-    """Grade one submission end to end; any failure becomes a Result with a reason, never an exception."""
+def grade_submission(job: Job, execute: Executor) -> Result:
+    """Grade one submission end to end; any failure becomes a Result with a reason, never an exception.
+
+    The submission is prepared and judged here; ``execute`` runs its task, here or on a cluster.
+    """
     sub = job.submission
     try:
         prepared = prepare(sub.path, job.release, sub.lesson or "")
     except Unreadable as problem:
         return failed(job, str(problem), status="invalid")
-    unit = Path(tempfile.mkdtemp(prefix="unit-", dir=job.scratch / "units"))
-    try:
-        notebook = unit / "notebook.ipynb"
-        nbformat.write(prepared.notebook, notebook)
-        home = job.scratch / "homes" / unit.name
-        run = Run(notebook, home, job.cell_timeout, job.visible, job.hidden, threads)
-        problem = execute_isolated(run, limits, zygote=zygote)
-        executed = _read_executed(run.executed)
-        if executed is None:
-            return failed(job, problem or "the executed notebook could not be read back")
-        questions = conclude(prepared, executed, {"student": sub.student, **job.context})
-    finally:
-        if not job.keep_scratch:
-            shutil.rmtree(unit, ignore_errors=True)
-            shutil.rmtree(job.scratch / "homes" / unit.name, ignore_errors=True)
+    task = Task(prepared.lesson, nbformat.writes(prepared.notebook).encode(), job.cell_timeout, job.limits)
+    outcome = execute(task)
+    executed = _parse(outcome)
+    if executed is None:
+        return failed(job, outcome.problem or "the executed notebook could not be read back")
+    questions = conclude(prepared, executed, {"student": sub.student, **job.context})
     stamp = sub.path.parent / "timestamp.txt"
     return Result(
         student=sub.student,
@@ -145,21 +141,11 @@ def grade_file(
     ``context`` is what only the grader may know (an answer key); ``progress`` never passes one.
     """
     with tempfile.TemporaryDirectory(prefix="grading-one-") as tmp:
-        scratch = Path(tmp)
-        for folder in ("units", "homes"):
-            (scratch / folder).mkdir()
-        hidden = (root,) if root else ()
+        place = Place(Path(tmp), hidden=(root,) if root else ())
         job = Job(
-            Submission(student, lesson, path),
-            release,
-            max_score(release),
-            scratch,
-            timeout,
-            visible=package(),
-            hidden=(*hidden, scratch),
-            context=context or {},
+            Submission(student, lesson, path), release, max_score(release), timeout, Limits(), context or {}
         )
-        return grade_submission(job, Limits())
+        return grade_submission(job, functools.partial(perform, place=place))
 
 
 def max_score(release: Path) -> float:
@@ -181,47 +167,41 @@ def _pending(subs: list[Submission], out: Path) -> tuple[list[Submission], list[
     return todo, done
 
 
-def _futures(jobs: list[Job], options: Options):
-    """Submit every job; yield (job, future) as each finishes, locally or on a Dask cluster."""
+def _futures(jobs: list[Job], options: Options, scratch: Path, hidden: tuple[Path, ...]):
+    """Grade every job; yield (job, future) as each finishes. Tasks execute here or on a Dask cluster."""
+    if not jobs:
+        return
     if options.scheduler:
         from distributed import Client
-        from distributed import as_completed as dask_completed
 
         with Client(options.scheduler) as client:
-            futures = {client.submit(grade_submission, job, options.limits, pure=False): job for job in jobs}
-            for future in dask_completed(futures):
-                yield futures[future], future
+            slots = max(1, sum(client.nthreads().values()))
+
+            def remote(task: Task) -> Executed:
+                return client.submit(perform, task, pure=False).result()
+
+            yield from _pooled(jobs, remote, min(len(jobs), 2 * slots))
         return
     threads = max(1, (os.cpu_count() or 1) // options.workers)
-    zygote = _zygote(jobs, options, threads)
+    zygote = start_zygote(scratch, threads) if options.zygote else None
+    place = Place(scratch, threads, hidden, zygote, options.keep_scratch)
     try:
-        with ThreadPoolExecutor(max_workers=options.workers) as pool:
-            futures = {
-                pool.submit(grade_submission, job, options.limits, threads, zygote): job for job in jobs
-            }
-            for future in as_completed(futures):
-                yield futures[future], future
+        yield from _pooled(jobs, functools.partial(perform, place=place), options.workers)
     finally:
         if zygote is not None:
             zygote.close()
 
 
-def _zygote(jobs: list[Job], options: Options, threads: int) -> Any:
-    """A warm zygote for this run's kernels, where namespaces work and it is wanted (else None)."""
-    if not (jobs and options.zygote and isolation()):
-        return None
-    from grader.zygote import Zygote
-
-    home = jobs[0].scratch / "zygote"
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    try:
-        return Zygote(bare_environment(home, threads))
-    except (OSError, RuntimeError) as error:
-        print(f"note: kernels start afresh (the zygote did not start: {error})", file=sys.stderr)
-        return None
+def _pooled(jobs: list[Job], execute: Executor, workers: int):
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(grade_submission, job, execute): job for job in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future
 
 
-def _run(jobs: list[Job], options: Options, out: Path) -> list[Result]:
+def _run(
+    jobs: list[Job], options: Options, out: Path, scratch: Path, hidden: tuple[Path, ...]
+) -> list[Result]:
     if jobs and not options.scheduler and not isolation():
         print(
             "note: this machine cannot create Linux namespaces (neither as root nor in a user "
@@ -231,7 +211,7 @@ def _run(jobs: list[Job], options: Options, out: Path) -> list[Result]:
         )
     results = []
     with tqdm(total=len(jobs), desc="Grading", unit="notebook", disable=not jobs) as bar:
-        for job, future in _futures(jobs, options):
+        for job, future in _futures(jobs, options, scratch, hidden):
             try:
                 result = future.result()
             except Exception as error:
@@ -250,13 +230,6 @@ def lesson_context(root: Path, course: Course, lesson_id: str) -> dict[str, Any]
     return {"key": yaml.safe_load((root / "solutions" / lesson_id / key).read_text(encoding="utf-8"))}
 
 
-def package() -> tuple[Path, ...]:
-    """What of the course the sandbox may read: the package students install, and the executor's code."""
-    import augcourse
-
-    return (Path(augcourse.__file__).parent, Path(__file__).parent)
-
-
 def grade(
     root: Path, course: Course, source: Path, out: Path, options: Options | None = None
 ) -> list[Result]:
@@ -265,8 +238,7 @@ def grade(
     source, out = source.resolve(), out.resolve()
     scratch = Path(tempfile.mkdtemp(prefix="grading-"))
     try:
-        for folder in ("units", "homes"):
-            (scratch / folder).mkdir()
+        (scratch / "units").mkdir()
         subs = collect(source, lesson_signatures(root, course), scratch=scratch)
         todo, results = _pending(subs, out)
         hidden = (root, out, source, scratch)
@@ -278,11 +250,8 @@ def grade(
                 sub,
                 release or root,
                 max_score(release) if release else 0.0,
-                scratch,
                 options.cell_timeout,
-                visible=package(),
-                hidden=hidden,
-                keep_scratch=options.keep_scratch,
+                options.limits,
                 context=lesson_context(root, course, sub.lesson) if release else {},
             )
             if sub.problem or release is None:
@@ -292,7 +261,7 @@ def grade(
                 results.append(result)
             else:
                 jobs.append(job)
-        results += _run(jobs, options, out)
+        results += _run(jobs, options, out, scratch / "units", hidden)
     finally:
         if options.keep_scratch:
             print(f"scratch kept in {scratch}", file=sys.stderr)

@@ -173,7 +173,7 @@ def _cover(paths: tuple[Path, ...], needed: tuple[Path, ...]) -> list[Path]:
     return covered
 
 
-def _python_paths() -> tuple[Path, ...]:
+def python_paths() -> tuple[Path, ...]:
     """Python itself and its site-packages folders (not the working folder on ``sys.path``)."""
     packages = [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages"))]
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.executable, *packages}
@@ -222,7 +222,7 @@ def _enter_sandbox(run: Run, limits: Limits) -> None:
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _read_only_everywhere()
     covers = []
-    for path in concealed(run.hidden, (*run.visible, *_python_paths())):
+    for path in concealed(run.hidden, (*run.visible, *python_paths())):
         if path.is_dir():
             _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
             covers.append(str(path))

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from grader.manifest import load_course
+from grader.task import start_zygote
 from grader.validate import core_problems, stock_problems
 from tests.conftest import ROOT
 
@@ -45,10 +46,21 @@ def test_solution_passes_every_test_of_stock_nbgrader(lesson_id):
     assert stock_problems(ROOT, lesson_id) == []
 
 
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory):
+    """A warm zygote, where namespaces allow one (else None: fresh kernels only)."""
+    warm = start_zygote(tmp_path_factory.mktemp("zygote"), threads=1)
+    yield warm
+    if warm is not None:
+        warm.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson_id", LESSONS)
-def test_reference_answers_earn_every_point_and_the_student_version_none(lesson_id):
-    assert core_problems(ROOT, load_course(ROOT), lesson_id) == []
+def test_reference_answers_earn_every_point_the_same_in_forked_kernels_and_the_student_version_none(
+    lesson_id, zygote
+):
+    assert core_problems(ROOT, load_course(ROOT), lesson_id, zygote) == []
 
 
 @pytest.mark.parametrize("lesson_id", LESSONS)

@@ -1,0 +1,132 @@
+"""One submission's execution, self-contained: the probed notebook's bytes in, the executed notebook's out.
+
+``grade`` repairs a submission and puts probes in it (:func:`grader.core.prepare`), then hands a
+:class:`Task` to a place that executes it: this machine (:class:`Place`) or a Dask worker, which
+needs nothing of the instructor's folders, only the course package installed. What comes back is
+data; the verdicts are computed by the grader (:func:`grader.core.conclude`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.sandbox import CELL_TIMEOUT, Limits, Run, bare_environment, execute_isolated, isolation
+
+MAX_EXECUTED_BYTES = 256 * 2**20  # the largest executed notebook read back
+
+
+@dataclass(frozen=True)
+class Task:
+    """What executing one submission needs: its lesson, its probed notebook (bytes) and its limits."""
+
+    lesson: str
+    notebook: bytes
+    cell_timeout: int = CELL_TIMEOUT
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class Executed:
+    """What a task gives back: the executed notebook's bytes (untrusted) or None, and why not."""
+
+    notebook: bytes | None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where tasks execute on this machine: a scratch folder, threads per task, what to hide, a zygote."""
+
+    scratch: Path
+    threads: int = 1
+    hidden: tuple[Path, ...] = ()
+    zygote: Any = None
+    keep: bool = False
+
+
+def package() -> tuple[Path, ...]:
+    """What of the course a sandbox may read: the package students install, and the executor's code."""
+    import augcourse
+
+    return (Path(augcourse.__file__).parent, Path(__file__).parent)
+
+
+def perform(task: Task, place: Place | None = None) -> Executed:
+    """Execute ``task`` in a sandbox at ``place`` (by default this process's own, as on a Dask worker)."""
+    place = place or _own_place()
+    lesson = re.sub(r"[^\w.-]", "_", task.lesson)[:64]
+    unit = Path(tempfile.mkdtemp(prefix=f"{lesson}-", dir=place.scratch))
+    try:
+        notebook = unit / "in" / "notebook.ipynb"
+        notebook.parent.mkdir()
+        notebook.write_bytes(task.notebook)
+        hidden = (*place.hidden, place.scratch)
+        run = Run(notebook, unit / "home", task.cell_timeout, package(), hidden, place.threads)
+        problem = execute_isolated(run, task.limits, zygote=place.zygote)
+        return Executed(_read_back(run.executed), problem)
+    finally:
+        if not place.keep:
+            shutil.rmtree(unit, ignore_errors=True)
+
+
+def _read_back(path: Path) -> bytes | None:
+    """The executed notebook's bytes, unless missing or over :data:`MAX_EXECUTED_BYTES`."""
+    if not path.is_file() or path.stat().st_size > MAX_EXECUTED_BYTES:
+        return None
+    return path.read_bytes()
+
+
+def start_zygote(scratch: Path, threads: int) -> Any:
+    """A warm zygote for tasks at this place, where namespaces work (else None, with a note)."""
+    if not isolation():
+        return None
+    from grader.zygote import Zygote
+
+    home = scratch / "zygote"
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    try:
+        return Zygote(bare_environment(home, threads))
+    except (OSError, RuntimeError) as error:
+        print(f"note: kernels start afresh (the zygote did not start: {error})", file=sys.stderr)
+        return None
+
+
+_own: list[Place] = []
+_own_lock = threading.Lock()
+
+
+def _own_place() -> Place:
+    """This process's place, made once: its own scratch, a share of the cores per slot, a zygote."""
+    with _own_lock:
+        if not _own:
+            scratch = Path(tempfile.mkdtemp(prefix="grading-worker-"))
+            threads = max(1, (os.cpu_count() or 1) // _slots())
+            zygote = None if os.environ.get("COURSE_NO_ZYGOTE") else start_zygote(scratch, threads)
+            _own.append(Place(scratch, threads, zygote=zygote))
+            atexit.register(_close, _own[0])
+        return _own[0]
+
+
+def _slots() -> int:
+    """How many tasks this process runs at once: its Dask worker's threads, or one."""
+    with contextlib.suppress(ImportError, ValueError):
+        from distributed import get_worker
+
+        return max(1, get_worker().state.nthreads)
+    return 1
+
+
+def _close(place: Place) -> None:
+    if place.zygote is not None:
+        place.zygote.close()
+    shutil.rmtree(place.scratch, ignore_errors=True)
