@@ -118,11 +118,13 @@ def _own_place() -> Place:
 
 
 def _slots() -> int:
-    """How many tasks this process runs at once: its Dask worker's threads, or one."""
+    """How many tasks run at once on this machine: the threads of its Dask workers (outside Dask, one)."""
     with contextlib.suppress(ImportError, ValueError):
-        from distributed import get_worker
+        from distributed import get_client, get_worker
 
-        return max(1, get_worker().state.nthreads)
+        worker = get_worker()
+        workers = get_client().scheduler_info(n_workers=-1)["workers"].values()
+        return max(worker.state.nthreads, sum(w["nthreads"] for w in workers if w["host"] == worker.host))
     return 1
 
 

@@ -86,3 +86,16 @@ def test_tasks_grade_on_a_worker_that_cannot_see_the_instructors_folders(tmp_pat
     with (out / "grades.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert {r["student_id"]: (r["assignment"], float(r["score"]), r["status"]) for r in rows} == QUIZ_EXPECTED
+
+
+def test_tasks_share_a_machines_cores_among_all_its_workers():
+    from distributed import Client, LocalCluster
+
+    from grader.task import _slots
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=2, host="127.0.0.1", dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        assert client.submit(_slots, pure=False).result() == 4, "two workers of two threads each"
+    assert _slots() == 1, "outside Dask, one task at a time"
