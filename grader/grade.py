@@ -25,11 +25,14 @@ from tqdm import tqdm
 
 from grader.collect import Submission, collect, lesson_signatures
 from grader.core import Prepared, Unreadable, conclude, prepare
+from grader.errors import CourseError
 from grader.gradebook import record
 from grader.manifest import Course
 from grader.results import Result, file_digest, load_result
 from grader.sandbox import CELL_TIMEOUT, Limits, isolation
 from grader.task import Executed, Place, Task, perform, start_zygote
+
+WAITING = 64  # submissions prepared and sent to a cluster at once (each waits in a thread of its own)
 
 
 @dataclass(frozen=True)
@@ -172,15 +175,12 @@ def _futures(jobs: list[Job], options: Options, scratch: Path, hidden: tuple[Pat
     if not jobs:
         return
     if options.scheduler:
-        from distributed import Client
-
-        with Client(options.scheduler) as client:
-            slots = max(1, sum(client.nthreads().values()))
+        with _connect(options.scheduler) as client:
 
             def remote(task: Task) -> Executed:
-                return client.submit(perform, task, pure=False).result()
+                return client.submit(perform, task, None, options.zygote, pure=False).result()
 
-            yield from _pooled(jobs, remote, min(len(jobs), 2 * slots))
+            yield from _pooled(jobs, remote, min(len(jobs), WAITING))  # the cluster queues the rest
         return
     threads = max(1, (os.cpu_count() or 1) // options.workers)
     zygote = start_zygote(scratch, threads) if options.zygote else None
@@ -190,6 +190,25 @@ def _futures(jobs: list[Job], options: Options, scratch: Path, hidden: tuple[Pat
     finally:
         if zygote is not None:
             zygote.close()
+
+
+def _connect(address: str) -> Any:
+    """A client of the Dask cluster at ``address``, once it has a worker; else a clear error."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=15)
+    except (OSError, TimeoutError) as error:
+        raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    try:
+        client.wait_for_workers(1, timeout=60)
+    except TimeoutError:
+        client.close()
+        raise CourseError(
+            f"the Dask cluster at {address} has no worker: start one with `dask worker {address}` "
+            "on a machine where the course package is installed"
+        ) from None
+    return client
 
 
 def _pooled(jobs: list[Job], execute: Executor, workers: int):

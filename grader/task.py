@@ -61,8 +61,12 @@ def package() -> tuple[Path, ...]:
     return (Path(augcourse.__file__).parent, Path(__file__).parent)
 
 
-def perform(task: Task, place: Place | None = None) -> Executed:
-    """Execute ``task`` in a sandbox at ``place`` (by default this process's own, as on a Dask worker)."""
+def perform(task: Task, place: Place | None = None, warm: bool = True) -> Executed:
+    """Execute ``task`` in a sandbox at ``place``; by default this process's own, as on a Dask worker.
+
+    At its own place, a process forks kernels from a zygote of its own where ``warm`` (and possible).
+    """
+    zygote = place.zygote if place else (_own_zygote() if warm else None)
     place = place or _own_place()
     lesson = re.sub(r"[^\w.-]", "_", task.lesson)[:64]
     unit = Path(tempfile.mkdtemp(prefix=f"{lesson}-", dir=place.scratch))
@@ -72,7 +76,7 @@ def perform(task: Task, place: Place | None = None) -> Executed:
         notebook.write_bytes(task.notebook)
         hidden = (*place.hidden, place.scratch)
         run = Run(notebook, unit / "home", task.cell_timeout, package(), hidden, place.threads)
-        problem = execute_isolated(run, task.limits, zygote=place.zygote)
+        problem = execute_isolated(run, task.limits, zygote=zygote)
         return Executed(_read_back(run.executed), problem)
     finally:
         if not place.keep:
@@ -101,20 +105,29 @@ def start_zygote(scratch: Path, threads: int) -> Any:
         return None
 
 
-_own: list[Place] = []
+_own: dict[str, Any] = {}
 _own_lock = threading.Lock()
 
 
 def _own_place() -> Place:
-    """This process's place, made once: its own scratch, a share of the cores per slot, a zygote."""
+    """This process's place, made once: a scratch folder of its own, its share of the machine's cores."""
     with _own_lock:
-        if not _own:
+        if "place" not in _own:
             scratch = Path(tempfile.mkdtemp(prefix="grading-worker-"))
-            threads = max(1, (os.cpu_count() or 1) // _slots())
-            zygote = None if os.environ.get("COURSE_NO_ZYGOTE") else start_zygote(scratch, threads)
-            _own.append(Place(scratch, threads, zygote=zygote))
-            atexit.register(_close, _own[0])
-        return _own[0]
+            _own["place"] = Place(scratch, max(1, (os.cpu_count() or 1) // _slots()))
+            atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+        return _own["place"]
+
+
+def _own_zygote() -> Any:
+    """This process's zygote, started at its first warm task (None where namespaces do not work)."""
+    place = _own_place()
+    with _own_lock:
+        if "zygote" not in _own:
+            _own["zygote"] = start_zygote(place.scratch, place.threads)
+            if _own["zygote"] is not None:
+                atexit.register(_own["zygote"].close)
+        return _own["zygote"]
 
 
 def _slots() -> int:
@@ -126,9 +139,3 @@ def _slots() -> int:
         workers = get_client().scheduler_info(n_workers=-1)["workers"].values()
         return max(worker.state.nthreads, sum(w["nthreads"] for w in workers if w["host"] == worker.host))
     return 1
-
-
-def _close(place: Place) -> None:
-    if place.zygote is not None:
-        place.zygote.close()
-    shutil.rmtree(place.scratch, ignore_errors=True)

@@ -53,6 +53,7 @@ LESSONS = [lesson.id for lesson in load_course(ROOT).lessons]
 QUIZ = "05_practice_quiz"
 SETTLE_MS = 3_000  # ms after the kernel is idle, for JupyterLab to write the kernel's metadata
 RUN_TIMEOUT = 240_000  # ms: a cell that imports TensorFlow or trains a little, on a busy 2-core machine
+NOT_RUN = re.compile(r"^\[ \]:\s*$")  # a cell's prompt before it is queued or run
 PAINT_MS = 500  # ms for the page to paint cells scrolled into view, before a screenshot
 NO_NEWS = {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
 
@@ -208,9 +209,15 @@ class NotebookPage:
     def run(self, cell_id: str) -> str:
         """Select a cell, press Shift+Enter, wait for its execution count; return its output text."""
         cell = self.cell(cell_id)
-        cell.locator(".jp-InputArea-editor").click()
-        self.page.keyboard.press("Shift+Enter")
         prompt = cell.locator(".jp-InputArea-prompt")
+        for _ in range(3):  # a keypress that a busy page drops (the prompt stays "[ ]:") is pressed again
+            cell.locator(".jp-InputArea-editor").click()
+            self.page.keyboard.press("Shift+Enter")
+            try:
+                expect(prompt).not_to_have_text(NOT_RUN, timeout=20_000)
+                break
+            except AssertionError:
+                continue
         expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=RUN_TIMEOUT)
         return cell.locator(".jp-Cell-outputWrapper").inner_text()
 

@@ -171,3 +171,13 @@ def test_bad_submission_folders_get_a_clear_error(tmp_path, make, message):
     done = grader_cli("grade", str(make(tmp_path)), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_cluster_that_cannot_be_reached_is_a_clear_error(tmp_path):
+    samples = quiz_samples(tmp_path / "in")
+    done = grader_cli(
+        "grade", str(samples), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"
+    )
+    assert done.returncode == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out" / "grades.csv").exists()
