@@ -193,11 +193,14 @@ def _futures(jobs: list[Job], options: Options, scratch: Path, hidden: tuple[Pat
 
 
 def _connect(address: str) -> Any:
-    """A client of the Dask cluster at ``address``, once it has a worker; else a clear error."""
+    """A client of the Dask cluster at ``address``, once it has a worker; else a clear error.
+
+    It tries to connect for Dask's ``distributed.comm.timeouts.connect`` (30 s unless configured).
+    """
     from distributed import Client
 
     try:
-        client = Client(address, timeout=15)
+        client = Client(address)
     except (OSError, TimeoutError) as error:
         raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
     try:

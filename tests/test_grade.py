@@ -175,8 +175,9 @@ def test_bad_submission_folders_get_a_clear_error(tmp_path, make, message):
 
 def test_a_cluster_that_cannot_be_reached_is_a_clear_error(tmp_path):
     samples = quiz_samples(tmp_path / "in")
+    quick = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}  # Dask's own setting
     done = grader_cli(
-        "grade", str(samples), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"
+        "grade", str(samples), "--out", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9", env=quick
     )
     assert done.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
