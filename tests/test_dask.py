@@ -19,7 +19,10 @@ from tests.test_grade import grader_cli, quiz_samples
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (isolation() and shutil.which("unshare")), reason="needs mount namespaces"),
+    pytest.mark.skipif(
+        not (isolation() and shutil.which("unshare") and shutil.which("mount")),
+        reason="needs mount namespaces",
+    ),
 ]
 
 COVER = """
