@@ -129,7 +129,7 @@ def test_the_released_stubs_fail_as_not_written() -> None:
 def test_a_name_not_defined_is_named() -> None:
     from augcourse.checks.exercise import MISSING
 
-    verdict = judged(check.ex2, lambda a, b: (0.0, 0.0), MISSING)
+    verdict = judged(check.ex2, lambda a, b: (0.0, 0.0), MISSING, *EXPERIMENT)
     assert not verdict.passed and verdict.mistake == "not defined" and "`effect`" in verdict.message
 
 
@@ -276,6 +276,9 @@ def test_lessons_1_and_4_judge_digits_by_one_rule() -> None:
 
 # --- Exercise 2: the effect, mean ± spread -------------------------------------------------------
 
+VAL_WITH, VAL_WITHOUT = np.array([0.81, 0.86, 0.83]), np.array([0.78, 0.79, 0.80])
+EXPERIMENT = (VAL_WITH, VAL_WITHOUT)  # the lesson's val_with and val_without, as its experiment makes them
+
 REFERENCE_EFFECT = """
     def paired_effect(with_aug, without_aug):
         differences = np.asarray(with_aug, dtype=float) - np.asarray(without_aug, dtype=float)
@@ -321,9 +324,7 @@ RIGHT_EFFECTS = {
 @pytest.mark.parametrize("name", RIGHT_EFFECTS)
 def test_right_effect_passes(name: str, seed: int) -> None:
     paired_effect = define(RIGHT_EFFECTS[name], "paired_effect")
-    verdict = judged(
-        check.ex2, paired_effect, paired_effect(np.array([0.8, 0.9]), np.array([0.7, 0.75])), seed=seed
-    )
+    verdict = judged(check.ex2, paired_effect, paired_effect(*EXPERIMENT), *EXPERIMENT, seed=seed)
     assert verdict.passed, verdict
 
 
@@ -375,9 +376,8 @@ WRONG_EFFECTS: dict[str, tuple[str, str, str]] = {
 @pytest.mark.parametrize("name", WRONG_EFFECTS)
 def test_wrong_effect_function_is_rejected(name: str, seed: int) -> None:
     code, mistake, words = WRONG_EFFECTS[name]
-    verdict = judged(
-        check.ex2, define(code, "paired_effect", AlwaysEqual=AlwaysEqual), (0.03, 0.01), seed=seed
-    )
+    paired_effect = define(code, "paired_effect", AlwaysEqual=AlwaysEqual)
+    verdict = judged(check.ex2, paired_effect, (0.03, 0.01), *EXPERIMENT, seed=seed)
     assert_rejected(verdict, mistake, words)
     assert "For with_aug=[" in verdict.message or mistake in ("not a pair", "not a number")
 
@@ -397,13 +397,61 @@ def test_wrong_effect_function_is_rejected(name: str, seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_wrong_effect_value_is_rejected(effect: object, mistake: str, words: str, seed: int) -> None:
     paired_effect = define(REFERENCE_EFFECT, "paired_effect")
-    assert_rejected(judged(check.ex2, paired_effect, effect, seed=seed), mistake, words)
+    assert_rejected(judged(check.ex2, paired_effect, effect, *EXPERIMENT, seed=seed), mistake, words)
+
+
+EFFECTS_NOT_FROM_THE_EXPERIMENT = {  # effect as students set it wrongly, from the experiment's arrays
+    "arguments swapped": (lambda w, o: check.reference_effect(o, w), "arguments swapped", "swapped"),
+    "rounded for display": (
+        lambda w, o: tuple(round(v, 3) for v in check.reference_effect(w, o)),
+        "rounded",
+        "rounded",
+    ),
+    "typed in from an earlier run": (
+        lambda w, o: (0.052, 0.031),
+        "effect not from the experiment",
+        "val_with",
+    ),
+    "difference of the means, population spread": (
+        lambda w, o: (w.mean() - o.mean(), float(np.std(w - o))),
+        "effect not from the experiment",
+        "your function",
+    ),
+    "from the arms' spreads": (
+        lambda w, o: (float((w - o).mean()), float(np.std(w, ddof=1))),
+        "effect not from the experiment",
+        "your function",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EFFECTS_NOT_FROM_THE_EXPERIMENT)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_effect_must_come_from_the_experiment(name: str, seed: int) -> None:
+    make, mistake, words = EFFECTS_NOT_FROM_THE_EXPERIMENT[name]
+    paired_effect = define(REFERENCE_EFFECT, "paired_effect")
+    verdict = judged(check.ex2, paired_effect, make(*EXPERIMENT), *EXPERIMENT, seed=seed)
+    assert_rejected(verdict, mistake, words)
+    for value in check.reference_effect(*EXPERIMENT):
+        assert f"{value:.3f}" not in verdict.message and f"{value:.1%}" not in verdict.message
+
+
+@pytest.mark.parametrize(
+    "experiment",
+    [(None, VAL_WITHOUT), (VAL_WITH, VAL_WITHOUT[:2]), (VAL_WITH * 100, VAL_WITHOUT * 100), ("0.81", "0.78")],
+    ids=["not set", "unequal lengths", "percentages", "strings"],
+)
+def test_an_experiment_overwritten_is_named(experiment: tuple) -> None:
+    paired_effect = define(REFERENCE_EFFECT, "paired_effect")
+    verdict = judged(check.ex2, paired_effect, paired_effect(*EXPERIMENT), *experiment)
+    assert_rejected(verdict, "experiment missing", "run the experiment")
 
 
 def test_effect_messages_never_give_the_numbers() -> None:
     """A rejected function is told what went wrong, never the mean or spread it should return."""
     for name, (code, _, _) in WRONG_EFFECTS.items():
-        verdict = judged(check.ex2, define(code, "paired_effect", AlwaysEqual=AlwaysEqual), (0.03, 0.01))
+        paired_effect = define(code, "paired_effect", AlwaysEqual=AlwaysEqual)
+        verdict = judged(check.ex2, paired_effect, (0.03, 0.01), *EXPERIMENT)
         for value in check.reference_effect(*check.effect_cases(0)[0]):
             assert f"{value:.4f}" not in verdict.message and f"{value:.3f}" not in verdict.message, name
 
@@ -566,7 +614,7 @@ def test_errors_are_short_and_only_a_bare_not_implemented_means_not_written() ->
     assert "Exception encountered" not in verdict.message and "Traceback" not in verdict.message
     assert len(verdict.message) < 500
     code = "def paired_effect(with_aug, without_aug):\n    raise NotImplementedError('lists only')"
-    verdict = judged(check.ex2, define(code, "paired_effect"), (0.03, 0.01))
+    verdict = judged(check.ex2, define(code, "paired_effect"), (0.03, 0.01), *EXPERIMENT)
     assert_rejected(verdict, "raises an error", "raised NotImplementedError: lists only")
 
 
@@ -783,8 +831,9 @@ def test_the_judges_run_without_tensorflow() -> None:
             "inference": images, "training": np.stack([shifted] * 3),
         }
         cases = check.effect_cases(seed)
+        runs = (np.array([0.81, 0.86, 0.83]), np.array([0.78, 0.79, 0.80]))
         ex2 = {"cases": [{"value": plain(check.reference_effect(*case))} for case in cases],
-               "effect": plain((0.03, 0.01))}
+               "effect": plain(check.reference_effect(*runs)), "runs": [plain(run) for run in runs]}
         ex3 = {"cases": [{"value": plain(check.clean_case(seed, i).accuracy())}
                for i in range(check.CLEAN_CASES)]}
         answer = {"P1": "leaks", "P2": "sound", "P3": "noisy validation", "P4": "breaks labels",
@@ -887,7 +936,9 @@ def test_runs_are_reproducible_from_their_seed() -> None:
 def test_the_lessons_experiment_gives_an_effect_the_check_accepts(experiment: Experiment) -> None:
     val_with, val_without = experiment.val("with"), experiment.val("without")
     paired_effect = define(REFERENCE_EFFECT, "paired_effect")
-    assert judged(check.ex2, paired_effect, paired_effect(val_with, val_without)).passed
+    assert judged(
+        check.ex2, paired_effect, paired_effect(val_with, val_without), val_with, val_without
+    ).passed
     assert paired_effect(val_with, val_without) == data.paired_effect(val_with, val_without)
 
 

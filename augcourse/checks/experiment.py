@@ -168,10 +168,21 @@ def reference_effect(with_aug: np.ndarray, without_aug: np.ndarray) -> tuple[flo
     return float(differences.mean()), float(differences.std(ddof=1))
 
 
-def _effect_probe(seed: int, paired_effect: Any, effect: Any) -> dict[str, Any]:
-    """The student's function on the seed's accuracies, and the lesson's ``effect`` as it is."""
+def _effect_probe(
+    seed: int, paired_effect: Any, effect: Any, val_with: Any, val_without: Any
+) -> dict[str, Any]:
+    """The student's function on the seed's accuracies; ``effect`` and the experiment's accuracies."""
     cases = [_call(paired_effect, a.copy(), b.copy()) for a, b in effect_cases(seed)]
-    return {"cases": cases, "effect": plain(effect)}
+    return {"cases": cases, "effect": plain(effect), "runs": [plain(val_with), plain(val_without)]}
+
+
+def _accuracies(description: Any) -> np.ndarray | None:
+    """One validation accuracy per seed (at least two, each in [0, 1]), from a description; else None."""
+    numbers = [_scalar(item) for item in _items(description) or []]
+    if len(numbers) < 2 or None in numbers:
+        return None
+    values = np.asarray(numbers, dtype=float)
+    return values if np.all(np.isfinite(values)) and values.min() >= 0 and values.max() <= 1 else None
 
 
 def _pair(description: Any, what: str, example: str) -> tuple[float, float]:
@@ -299,9 +310,43 @@ def _effect_judge(data: Any, seed: int) -> str:
             "function from the experiment's val_with and val_without.",
             "effect placeholder",
         )
+    _from_the_experiment((mean, spread), data.get("runs"))
     return (
         f"paired_effect is right on {len(cases)} sets of runs, and effect = {mean:+.1%} ± {spread:.1%} "
         "(mean ± sample standard deviation of the per-seed differences)."
+    )
+
+
+def _from_the_experiment(effect: tuple[float, float], runs: Any) -> None:
+    """Fail unless ``effect`` is the paired effect of the experiment's own accuracies, with first."""
+    __tracebackhide__ = True
+    pair = [_accuracies(arm) for arm in runs] if isinstance(runs, list) and len(runs) == 2 else [None]
+    if any(arm is None for arm in pair) or len(pair[0]) != len(pair[1]):
+        fail(
+            "val_with and val_without are not the experiment's accuracies (one per seed, the same "
+            "number in each): run the experiment's cells again, and leave those two names as they make them.",
+            "experiment missing",
+        )
+    with_aug, without = pair
+    mean, spread = reference_effect(with_aug, without)
+    if all(_close(g, w, EFFECT_TOLERANCE) for g, w in zip(effect, (mean, spread), strict=True)):
+        return
+    if _close(effect[0], -mean, EFFECT_TOLERANCE) and _close(effect[1], spread, EFFECT_TOLERANCE):
+        fail(
+            "effect has the sign reversed: the arguments are swapped. Call "
+            "paired_effect(val_with, val_without), with augmentation first.",
+            "arguments swapped",
+        )
+    if _rounded(effect[0], mean, EFFECT_TOLERANCE) or _rounded(effect[1], spread, EFFECT_TOLERANCE):
+        fail(
+            "effect is rounded: set it from your function's result as computed, and round only where "
+            "you print it.",
+            "rounded",
+        )
+    fail(
+        "effect is not what paired_effect gives on this experiment's val_with and val_without: set "
+        "it with your function, from those two arrays.",
+        "effect not from the experiment",
     )
 
 
@@ -574,7 +619,7 @@ ex1 = Exercise(
 ex2 = Exercise(
     "ex2_check",
     "The effect of augmentation, mean ± spread over seeds",
-    ("paired_effect", "effect"),
+    ("paired_effect", "effect", "val_with", "val_without"),
     _effect_probe,
     _effect_judge,
 )
