@@ -311,6 +311,15 @@ RIGHT_EFFECTS = {
             d = with_aug - without_aug
             return np.mean(d), np.std(d, ddof=1)
         """,
+    "a namedtuple": """
+        from collections import namedtuple
+
+        Effect = namedtuple("Effect", "mean spread")
+
+        def paired_effect(with_aug, without_aug):
+            d = np.asarray(with_aug) - np.asarray(without_aug)
+            return Effect(float(d.mean()), float(d.std(ddof=1)))
+        """,
     "float32 tensors": """
         def paired_effect(with_aug, without_aug):
             d = tf.constant(with_aug, tf.float32) - tf.constant(without_aug, tf.float32)
@@ -364,6 +373,28 @@ WRONG_EFFECTS: dict[str, tuple[str, str, str]] = {
         "not a pair",
         "tuple of two numbers.*str",
     ),
+    "mean and spread in the wrong order": (
+        _effect("return d.std(ddof=1), d.mean()"),
+        "order swapped",
+        "order",
+    ),
+    "only the mean as a percentage": (
+        _effect("return 100 * d.mean(), d.std(ddof=1)"),
+        "percent",
+        "mean is a",
+    ),
+    "prints instead of returning": (_effect("print(d.mean(), d.std(ddof=1))"), "not a pair", "None: return"),
+    "absolute differences, on the case with a loss": (
+        _effect("return float(np.abs(d).mean()), float(np.abs(d).std(ddof=1))"),
+        "absolute differences",
+        "absolute",
+    ),
+    "the arms sorted, which breaks the pairs": (
+        "def paired_effect(with_aug, without_aug):\n    d = np.sort(with_aug) - np.sort(without_aug)\n"
+        "    return d.mean(), d.std(ddof=1)",
+        "unpaired spread|wrong spread|wrong mean",
+        "spread|mean",
+    ),
     "numbers that claim to equal anything": (
         "def paired_effect(with_aug, without_aug):\n    return AlwaysEqual(0), AlwaysEqual(0)",
         "not a number",
@@ -378,7 +409,8 @@ def test_wrong_effect_function_is_rejected(name: str, seed: int) -> None:
     code, mistake, words = WRONG_EFFECTS[name]
     paired_effect = define(code, "paired_effect", AlwaysEqual=AlwaysEqual)
     verdict = judged(check.ex2, paired_effect, (0.03, 0.01), *EXPERIMENT, seed=seed)
-    assert_rejected(verdict, mistake, words)
+    assert not verdict.passed and re.fullmatch(mistake, verdict.mistake), verdict
+    assert re.search(words, verdict.message, re.DOTALL), verdict
     assert "For with_aug=[" in verdict.message or mistake in ("not a pair", "not a number")
 
 
@@ -412,6 +444,7 @@ EFFECTS_NOT_FROM_THE_EXPERIMENT = {  # effect as students set it wrongly, from t
         "effect not from the experiment",
         "val_with",
     ),
+    "spread first": (lambda w, o: check.reference_effect(w, o)[::-1], "order swapped", "spread first"),
     "difference of the means, population spread": (
         lambda w, o: (w.mean() - o.mean(), float(np.std(w - o))),
         "effect not from the experiment",
@@ -438,13 +471,54 @@ def test_effect_must_come_from_the_experiment(name: str, seed: int) -> None:
 
 @pytest.mark.parametrize(
     "experiment",
-    [(None, VAL_WITHOUT), (VAL_WITH, VAL_WITHOUT[:2]), (VAL_WITH * 100, VAL_WITHOUT * 100), ("0.81", "0.78")],
-    ids=["not set", "unequal lengths", "percentages", "strings"],
+    [
+        (None, VAL_WITHOUT),
+        (VAL_WITH, VAL_WITHOUT[:2]),
+        (VAL_WITH * 100, VAL_WITHOUT * 100),
+        ("0.81", "0.78"),
+        (VAL_WITH, VAL_WITH),
+    ],
+    ids=["not set", "unequal lengths", "percentages", "strings", "the same array twice"],
 )
 def test_an_experiment_overwritten_is_named(experiment: tuple) -> None:
     paired_effect = define(REFERENCE_EFFECT, "paired_effect")
     verdict = judged(check.ex2, paired_effect, paired_effect(*EXPERIMENT), *experiment)
-    assert_rejected(verdict, "experiment missing", "run the experiment")
+    assert not verdict.passed and verdict.mistake in ("experiment missing", "same arrays"), verdict
+    assert re.search("run the experiment|Run those cells", verdict.message), verdict
+
+
+CHANGES_ITS_ARGUMENTS = {
+    "subtracts in place": "def paired_effect(with_aug, without_aug):\n    with_aug -= without_aug\n"
+    "    return float(with_aug.mean()), float(with_aug.std(ddof=1))",
+    "sorts in place": "def paired_effect(with_aug, without_aug):\n    with_aug.sort()\n"
+    "    without_aug.sort()\n    d = with_aug - without_aug\n"
+    "    return float(d.mean()), float(d.std(ddof=1))",
+}
+IGNORES_ITS_ARGUMENTS = {
+    "returns typed-in numbers": "def paired_effect(with_aug, without_aug):\n    return 0.0494, 0.0070",
+    "uses the lesson's arrays": "def paired_effect(with_aug, without_aug):\n    d = val_with - val_without\n"
+    "    return float(d.mean()), float(d.std(ddof=1))",
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_function_that_changes_or_ignores_its_arguments_is_named(seed: int) -> None:
+    for name, code in CHANGES_ITS_ARGUMENTS.items():
+        verdict = judged(check.ex2, define(code, "paired_effect"), (0.03, 0.01), *EXPERIMENT, seed=seed)
+        assert verdict.mistake == "changes its arguments" and "in-place" in verdict.message, (name, verdict)
+    for name, code in IGNORES_ITS_ARGUMENTS.items():
+        function = define(code, "paired_effect", val_with=VAL_WITH, val_without=VAL_WITHOUT)
+        verdict = judged(check.ex2, function, function(*EXPERIMENT), *EXPERIMENT, seed=seed)
+        assert verdict.mistake == "ignores its arguments" and "from its arguments" in verdict.message, name
+
+
+def test_every_seed_has_a_case_with_a_loss_whose_arms_rank_the_seeds_differently() -> None:
+    """Otherwise dropping the sign (absolute differences) or sorting an arm passes on some seeds."""
+    for seed in range(500):
+        with_aug, without = check.effect_cases(seed)[1]
+        gains = with_aug - without
+        assert gains.min() < 0 < gains.max(), seed
+        assert (np.argsort(with_aug) != np.argsort(without)).any(), seed
 
 
 def test_effect_messages_never_give_the_numbers() -> None:

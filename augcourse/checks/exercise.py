@@ -57,9 +57,9 @@ def attempt(function: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str
 def plain(value: Any) -> dict[str, Any]:
     """A value described without trusting it: its exact type and, for plain data, the value itself.
 
-    Only exact built-in types, NumPy scalars and arrays, and scalar tensors keep their value; any
-    other object (a ``str`` or ``float`` subclass, an object that claims to equal everything) is
-    described by its type name alone.
+    Only exact built-in types, NumPy scalars and arrays, and scalar tensors keep their value, and a
+    namedtuple its items (read as a tuple's, each described in turn); any other object (a ``str`` or
+    ``float`` subclass, an object that claims to equal everything) is described by its type name alone.
     """
     kind = type(value)
     name = f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__name__
@@ -67,6 +67,8 @@ def plain(value: Any) -> dict[str, Any]:
         return {"type": name, "value": value}
     if kind in (tuple, list):
         return {"type": name, "items": [plain(item) for item in value[:1000]]}
+    if issubclass(kind, tuple) and isinstance(getattr(kind, "_fields", None), tuple):  # a namedtuple
+        return {"type": "tuple", "items": [plain(item) for item in tuple.__getitem__(value, slice(0, 1000))]}
     if kind is dict:
         items = list(value.items())[:1000]
         return {"type": name, "entries": [[plain(k), plain(v)] for k, v in items]}

@@ -19,7 +19,7 @@ import numpy as np
 
 from augcourse.checks import digits
 from augcourse.checks.exercise import Exercise, plain, unwrap
-from augcourse.checks.feedback import fail
+from augcourse.checks.feedback import CheckFailed, fail
 from augcourse.checks.verdicts import VerdictTable
 
 # --- Reading plain data (see exercise.plain) ----------------------------------------------------
@@ -149,14 +149,21 @@ EFFECT_SIZES = (3, 5, 2)  # seeds per case: the lesson's three, more, and the fe
 
 
 def effect_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(with_aug, without_aug)`` validation accuracies, one per seed, for each case of ``seed``."""
+    """``(with_aug, without_aug)`` validation accuracies, one per seed, for each case of ``seed``.
+
+    The second case always has a gain and a loss, and ranks its seeds differently in the two arms,
+    so that dropping the sign or breaking the pairs (sorting an arm) never goes unnoticed.
+    """
     rng = np.random.default_rng(seed)
     cases = []
-    for n in EFFECT_SIZES:
+    for index, n in enumerate(EFFECT_SIZES):
         while True:
             without = rng.integers(round(0.55 * VALIDATION_SIZE), round(0.92 * VALIDATION_SIZE), n)
             gain = rng.integers(-round(0.03 * VALIDATION_SIZE), round(0.07 * VALIDATION_SIZE), n)
-            if len(set(gain.tolist())) == n and gain.sum() != 0:
+            telling = index != 1 or (
+                gain.min() < 0 < gain.max() and (np.argsort(without + gain) != np.argsort(without)).any()
+            )
+            if len(set(gain.tolist())) == n and gain.sum() != 0 and telling:
                 break
         cases.append(((without + gain) / VALIDATION_SIZE, without / VALIDATION_SIZE))
     return cases
@@ -172,7 +179,12 @@ def _effect_probe(
     seed: int, paired_effect: Any, effect: Any, val_with: Any, val_without: Any
 ) -> dict[str, Any]:
     """The student's function on the seed's accuracies; ``effect`` and the experiment's accuracies."""
-    cases = [_call(paired_effect, a.copy(), b.copy()) for a, b in effect_cases(seed)]
+    cases = []
+    for with_aug, without in effect_cases(seed):
+        given = (with_aug.copy(), without.copy())
+        result = _call(paired_effect, *given)
+        result["changed"] = not (np.array_equal(given[0], with_aug) and np.array_equal(given[1], without))
+        cases.append(result)
     return {"cases": cases, "effect": plain(effect), "runs": [plain(val_with), plain(val_without)]}
 
 
@@ -190,6 +202,8 @@ def _pair(description: Any, what: str, example: str) -> tuple[float, float]:
     __tracebackhide__ = True
     items = _items(description)
     if items is None:
+        if isinstance(description, dict) and description.get("type") == "NoneType":
+            fail(f"{what} is None: return (mean, spread); printing them does not return them.", "not a pair")
         if _scalar(description) is not None:
             fail(
                 f"{what} is one number; it must be two, the mean and the spread, as a tuple such as "
@@ -211,8 +225,17 @@ def _effect_mistake(got: tuple[float, float], with_aug: np.ndarray, without: np.
     d = with_aug - without
     n, tol = len(d), EFFECT_TOLERANCE
     m, s = got
-    if _close(m, 100 * mean, 1e-4) and (_close(s, 100 * spread, 1e-4) or abs(m) > 1.5 or s > 1.5):
+    if _close(m, 100 * mean, 1e-4) and _close(s, 100 * spread, 1e-4):
         return "the values are percentages: give them as fractions, as the accuracies are.", "percent"
+    if _close(m, 100 * mean, 1e-4) and not _close(m, mean, tol):
+        return "the mean is a percentage: give it as a fraction, as the accuracies are.", "percent"
+    if _close(m, mean, tol) and _close(s, 100 * spread, 1e-4) and not _close(s, spread, tol):
+        return "the spread is a percentage: give it as a fraction, as the accuracies are.", "percent"
+    if _close(m, spread, tol) and _close(s, mean, tol) and not _close(mean, spread, tol):
+        return (
+            "the two numbers are in the wrong order: return (mean, spread), the mean first.",
+            "order swapped",
+        )
     if _close(m, -mean, tol):
         return (
             "the sign is reversed: the effect is the accuracy with augmentation minus the accuracy "
@@ -285,13 +308,7 @@ def _effect_judge(data: Any, seed: int) -> str:
     cases = effect_cases(seed)
     if len(data["cases"]) != len(cases):
         fail("the answer could not be judged: its data is not what a probe writes.", "malformed")
-    for result, (with_aug, without) in zip(data["cases"], cases, strict=True):
-        where = f"For with_aug={_shown(with_aug)}, without_aug={_shown(without)}"
-        got = _pair(_value(result, "paired_effect()"), "the result of paired_effect()", "(mean, spread)")
-        want = reference_effect(with_aug, without)
-        if not all(_close(g, w, EFFECT_TOLERANCE) for g, w in zip(got, want, strict=True)):
-            message, mistake = _effect_mistake(got, with_aug, without)
-            fail(f"{where}: {message}", mistake)
+    _function_is_right(data["cases"], cases)
     effect = data.get("effect")
     if isinstance(effect, dict) and effect.get("type") in ("NoneType", "ellipsis"):
         fail(
@@ -299,6 +316,7 @@ def _effect_judge(data: Any, seed: int) -> str:
             "val_with and val_without with your function.",
             "effect not set",
         )
+    with_aug, without = _experiment(data.get("runs"))
     mean, spread = _pair(effect, "effect", "paired_effect(val_with, val_without)")
     if abs(mean) > 1 or spread > 1:
         fail("effect holds percentages: give it as fractions, as paired_effect returns them.", "percent")
@@ -306,28 +324,75 @@ def _effect_judge(data: Any, seed: int) -> str:
         fail("the spread in effect is negative; a standard deviation never is.", "negative spread")
     if spread == 0:
         fail(
-            "effect has a spread of exactly 0, which three real runs do not give: set it with your "
+            "effect has a spread of exactly 0, which real runs do not give: set it with your "
             "function from the experiment's val_with and val_without.",
             "effect placeholder",
         )
-    _from_the_experiment((mean, spread), data.get("runs"))
+    _from_the_experiment((mean, spread), with_aug, without)
     return (
         f"paired_effect is right on {len(cases)} sets of runs, and effect = {mean:+.1%} ± {spread:.1%} "
         "(mean ± sample standard deviation of the per-seed differences)."
     )
 
 
-def _from_the_experiment(effect: tuple[float, float], runs: Any) -> None:
-    """Fail unless ``effect`` is the paired effect of the experiment's own accuracies, with first."""
+def _returned(result: Any) -> tuple[float, float] | None:
+    """The (mean, spread) a call returned, or None where it is not two finite numbers."""
+    try:
+        return _pair(_value(result, "paired_effect()"), "", "")
+    except CheckFailed:
+        return None
+
+
+def _function_is_right(results: list[Any], cases: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Fail with the most likely mistake unless ``paired_effect`` was right on every case."""
+    __tracebackhide__ = True
+    returned = [_returned(result) for result in results]
+    if None not in returned and len(set(returned)) == 1:
+        fail(
+            "paired_effect returns the same numbers for every set of runs it is given: compute them "
+            "from its arguments, with_aug and without_aug, not from val_with, val_without or numbers "
+            "you typed in.",
+            "ignores its arguments",
+        )
+    for result, (with_aug, without) in zip(results, cases, strict=True):
+        if isinstance(result, dict) and result.get("changed") is True:
+            fail(
+                "paired_effect changes the arrays it is given (an in-place operation such as `-=` or "
+                "`.sort()`), and with them the experiment's val_with and val_without: compute into a "
+                "new array and leave the arguments as they are.",
+                "changes its arguments",
+            )
+        where = f"For with_aug={_shown(with_aug)}, without_aug={_shown(without)}"
+        got = _pair(_value(result, "paired_effect()"), "the result of paired_effect()", "(mean, spread)")
+        want = reference_effect(with_aug, without)
+        if not all(_close(g, w, EFFECT_TOLERANCE) for g, w in zip(got, want, strict=True)):
+            message, mistake = _effect_mistake(got, with_aug, without)
+            fail(f"{where}: {message}", mistake)
+
+
+def _experiment(runs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The experiment's (val_with, val_without) from the probe's data; fails where they are not that."""
     __tracebackhide__ = True
     pair = [_accuracies(arm) for arm in runs] if isinstance(runs, list) and len(runs) == 2 else [None]
     if any(arm is None for arm in pair) or len(pair[0]) != len(pair[1]):
         fail(
-            "val_with and val_without are not the experiment's accuracies (one per seed, the same "
-            "number in each): run the experiment's cells again, and leave those two names as they make them.",
+            "val_with and val_without are not the experiment's accuracies (one fraction per seed, as "
+            "many in one as in the other): run the experiment's cells again, and leave those two "
+            "names as they make them.",
             "experiment missing",
         )
-    with_aug, without = pair
+    if np.array_equal(pair[0], pair[1]):
+        fail(
+            "val_with and val_without hold the same accuracies: each must be its own arm of the "
+            "experiment, as its cells make them. Run those cells again.",
+            "same arrays",
+        )
+    return pair[0], pair[1]
+
+
+def _from_the_experiment(effect: tuple[float, float], with_aug: np.ndarray, without: np.ndarray) -> None:
+    """Fail unless ``effect`` is the paired effect of the experiment's own accuracies, with first."""
+    __tracebackhide__ = True
     mean, spread = reference_effect(with_aug, without)
     if all(_close(g, w, EFFECT_TOLERANCE) for g, w in zip(effect, (mean, spread), strict=True)):
         return
@@ -337,6 +402,11 @@ def _from_the_experiment(effect: tuple[float, float], runs: Any) -> None:
             "paired_effect(val_with, val_without), with augmentation first.",
             "arguments swapped",
         )
+    if _close(effect[0], spread, EFFECT_TOLERANCE) and _close(effect[1], mean, EFFECT_TOLERANCE):
+        fail(
+            "effect holds the spread first: keep (mean, spread) in the order paired_effect returns.",
+            "order swapped",
+        )
     if _rounded(effect[0], mean, EFFECT_TOLERANCE) or _rounded(effect[1], spread, EFFECT_TOLERANCE):
         fail(
             "effect is rounded: set it from your function's result as computed, and round only where "
@@ -344,8 +414,9 @@ def _from_the_experiment(effect: tuple[float, float], runs: Any) -> None:
             "rounded",
         )
     fail(
-        "effect is not what paired_effect gives on this experiment's val_with and val_without: set "
-        "it with your function, from those two arrays.",
+        "effect is not what paired_effect gives on val_with and val_without as they are now: set it "
+        "with your function from those two arrays, and run that cell again whenever the experiment "
+        "runs again.",
         "effect not from the experiment",
     )
 
