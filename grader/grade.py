@@ -77,16 +77,6 @@ def failed(job: Job, reason: str, status: str = "failed") -> Result:
     )
 
 
-def _parse(executed: Executed) -> nbformat.NotebookNode | None:
-    """The executed notebook (untrusted bytes: parsed as data only), or None."""
-    if executed.notebook is None:
-        return None
-    try:
-        return nbformat.reads(executed.notebook.decode("utf-8", errors="replace"), as_version=4)
-    except Exception:
-        return None
-
-
 def _answers(prepared: Prepared) -> dict[str, str]:
     """The source of each answer cell, keyed by grade id (for the class report)."""
     from nbgrader.utils import is_solution
@@ -110,7 +100,7 @@ def grade_submission(job: Job, execute: Executor) -> Result:
         return failed(job, str(problem), status="invalid")
     task = Task(prepared.lesson, nbformat.writes(prepared.notebook).encode(), job.cell_timeout, job.limits)
     outcome = execute(task)
-    executed = _parse(outcome)
+    executed = outcome.parsed()
     if executed is None:
         return failed(job, outcome.problem or "the executed notebook could not be read back")
     questions = conclude(prepared, executed, {"student": sub.student, **job.context})

@@ -42,6 +42,17 @@ class Executed:
     notebook: bytes | None
     problem: str = ""
 
+    def parsed(self) -> Any:
+        """The executed notebook, parsed as data only (a NotebookNode), or None if there is none."""
+        import nbformat
+
+        if self.notebook is None:
+            return None
+        try:
+            return nbformat.reads(self.notebook.decode("utf-8", errors="replace"), as_version=4)
+        except Exception:
+            return None
+
 
 @dataclass(frozen=True)
 class Place:

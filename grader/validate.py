@@ -72,9 +72,9 @@ def _graded(
     prepared = prepare(path, release, lesson_id, seed=SEED)
     task = Task(lesson_id, nbformat.writes(prepared.notebook).encode())
     done = perform(task, place)
-    if done.notebook is None:
+    executed = done.parsed()
+    if executed is None:
         return None, [], done.problem or "the executed notebook could not be read back"
-    executed = nbformat.reads(done.notebook.decode("utf-8", errors="replace"), as_version=4)
     return executed, conclude(prepared, executed, {"student": REFERENCE, **context}), ""
 
 
