@@ -381,6 +381,15 @@ def _experiment(runs: Any) -> tuple[np.ndarray, np.ndarray]:
             "names as they make them.",
             "experiment missing",
         )
+    counts = np.concatenate(pair) * VALIDATION_SIZE  # Keras's accuracy: right answers / images
+    if np.abs(counts - np.round(counts)).max() > 0.01:
+        fail(
+            f"val_with and val_without are not the experiment's validation accuracies: each is a "
+            f"count of right answers out of its {VALIDATION_SIZE} validation images, and these are "
+            "not (typed in, rounded, or another metric?). Run the experiment's cells again, and leave "
+            "those two names as they make them.",
+            "not validation accuracies",
+        )
     if np.array_equal(pair[0], pair[1]):
         fail(
             "val_with and val_without hold the same accuracies: each must be its own arm of the "
